@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+
+	"github.com/factcheck/factcheck/store/filter"
+)
+
+// Store persists articles, annotations and sources. Every backend passes
+// store/storetest, which pins the promises written here.
+//
+// Atomicity: each method is one transaction; it either happens completely or
+// not at all, and once it returns without error the write is durable (it
+// survives a killed process).
+//
+// Output-only fields (ID when empty, Revision, TextSHA256, Author,
+// CreateTime, UpdateTime, Etag and the computed parts of Anchor) are set by
+// the store; values the caller puts there are ignored. Returned values are the
+// caller's to keep and modify. Times are UTC with nanosecond precision.
+//
+// IDs: a caller may choose an ID (validated by the caller); an empty ID makes
+// the store generate one that sorts by creation time. Annotation IDs are
+// unique within their article.
+//
+// Errors: every error other than context errors and I/O failures is a *Error
+// whose Kind is one of the sentinel errors, so errors.Is and errors.As both
+// work.
+//
+// Etags: every write gives the record a new Etag. Update and Delete methods
+// take the caller's etag; an empty one means unconditional, a different one
+// fails with ErrConflict (Reason "ETAG_MISMATCH").
+//
+// Lists return records in the order of the query (creation order by
+// default), pages of exactly PageSize items unless the end is reached, and a
+// NextPageToken that is empty exactly when no more records match. Paging is
+// keyset-based: records created or deleted between pages are neither skipped
+// nor repeated among those that existed throughout.
+type Store interface {
+	// CreateArticle stores a. ErrAlreadyExists when the ID (Reason
+	// "ARTICLE_ALREADY_EXISTS") or the URL (Reason "URL_ALREADY_EXISTS") is
+	// taken.
+	CreateArticle(ctx context.Context, a *Article) (*Article, error)
+	// GetArticle returns an article; ErrNotFound when there is none.
+	GetArticle(ctx context.Context, id string) (*Article, error)
+	// ListArticles returns a page of articles matching q.
+	ListArticles(ctx context.Context, q ListQuery) ([]*Article, string, error)
+	// UpdateArticle calls update with the current article inside the write
+	// transaction (it may be called more than once and must only modify its
+	// argument) and stores the result. A changed Text bumps Revision. The URL
+	// stays unique (ErrAlreadyExists). ErrNotFound, ErrConflict as above.
+	UpdateArticle(ctx context.Context, id, etag string, update func(*Article) error) (*Article, error)
+	// DeleteArticle removes an article. If it has annotations and force is
+	// false it fails with ErrFailedPrecondition (Reason
+	// "ARTICLE_HAS_ANNOTATIONS"); with force the annotations are removed in
+	// the same transaction.
+	DeleteArticle(ctx context.Context, id, etag string, force bool) error
+
+	// CreateAnnotation stores a as an annotation of a.ArticleID. The article
+	// must exist (ErrNotFound). The anchor is resolved against the article's
+	// current text with anchor.Resolve: errors come back as ErrInvalidArgument
+	// with the anchor package's reason and field. Each citation must name an
+	// existing source (ErrInvalidArgument, Reason "SOURCE_NOT_FOUND", field
+	// "citations[i].source"). ExternalID, when set, must be unique
+	// (ErrAlreadyExists, Reason "EXTERNAL_ID_ALREADY_EXISTS"). State
+	// defaults to StateDraft. Anchor.Status becomes StatusAnchored and
+	// Anchor.ArticleRevision the article's revision.
+	CreateAnnotation(ctx context.Context, a *Annotation) (*Annotation, error)
+	// GetAnnotation returns an annotation; ErrNotFound when the article or the
+	// annotation does not exist.
+	GetAnnotation(ctx context.Context, articleID, id string) (*Annotation, error)
+	// ListAnnotations returns a page of annotations of one article, or of all
+	// articles when articleID is "". ErrNotFound when the article does not
+	// exist.
+	ListAnnotations(ctx context.Context, articleID string, q ListQuery) ([]*Annotation, string, error)
+	// UpdateAnnotation calls update as UpdateArticle does. When the anchor's
+	// input fields (Exact, Prefix, Suffix, HasPosition, Start, End) changed,
+	// the anchor is resolved again against the article's current text.
+	// Citations and ExternalID are checked as in CreateAnnotation.
+	UpdateAnnotation(ctx context.Context, articleID, id, etag string, update func(*Annotation) error) (*Annotation, error)
+	// DeleteAnnotation removes an annotation.
+	DeleteAnnotation(ctx context.Context, articleID, id, etag string) error
+
+	// CreateSource stores s. ErrAlreadyExists for a taken ID (Reason
+	// "SOURCE_ALREADY_EXISTS") or URL (Reason "URL_ALREADY_EXISTS").
+	CreateSource(ctx context.Context, s *Source) (*Source, error)
+	// GetSource returns a source; ErrNotFound when there is none.
+	GetSource(ctx context.Context, id string) (*Source, error)
+	// ListSources returns a page of sources matching q.
+	ListSources(ctx context.Context, q ListQuery) ([]*Source, string, error)
+	// UpdateSource calls update as UpdateArticle does.
+	UpdateSource(ctx context.Context, id, etag string, update func(*Source) error) (*Source, error)
+	// DeleteSource removes a source. A source cited by any annotation fails
+	// with ErrFailedPrecondition (Reason "SOURCE_IN_USE") whose Preconditions
+	// name the citing annotations (at most 100).
+	DeleteSource(ctx context.Context, id, etag string) error
+
+	// Close releases the store. Calls after Close fail.
+	Close() error
+}
+
+// ListQuery selects and orders one page of a List method.
+type ListQuery struct {
+	// Filter restricts the results; nil matches everything. It is parsed
+	// against the resource's schema (ArticleFilterSchema and friends).
+	Filter filter.Expr
+	// OrderBy is the sort order; the zero value is creation order, oldest
+	// first.
+	OrderBy OrderBy
+	// PageSize is the number of records wanted, at least 1 (callers apply
+	// defaults and limits).
+	PageSize int
+	// PageToken is a NextPageToken returned by the same List method with the
+	// same query, or "" for the first page. A token the backend cannot read
+	// fails with ErrInvalidArgument (Reason "INVALID_PAGE_TOKEN").
+	PageToken string
+}
+
+// OrderBy is the sort order of a List.
+type OrderBy struct {
+	Field OrderField
+	Desc  bool
+}
+
+// OrderField is a field a List can be ordered by. Ties are broken by
+// creation order.
+type OrderField int
+
+// Order fields.
+const (
+	OrderByCreateTime OrderField = iota
+	OrderByUpdateTime
+)
