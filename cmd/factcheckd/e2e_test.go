@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+)
+
+// The end-to-end tests build the real factcheckd and the pinned grpcurl once,
+// start the binary on a temporary bbolt file and talk to it over loopback.
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// binaries builds factcheckd and grpcurl (at the version pinned in
+// tools/go.mod) into one directory shared by every test.
+func binaries(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test builds binaries; skipped with -short")
+	}
+	root := repoRoot(t)
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "factcheck-e2e-")
+		if binErr != nil {
+			return
+		}
+		builds := [][]string{
+			{"go", "build", "-o", filepath.Join(binDir, "factcheckd"), "./cmd/factcheckd"},
+			{"go", "build", "-modfile=tools/go.mod", "-o", filepath.Join(binDir, "grpcurl"), "github.com/fullstorydev/grpcurl/cmd/grpcurl"},
+		}
+		for _, args := range builds {
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				binErr = fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, out)
+				return
+			}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binDir
+}
+
+// daemon is a running factcheckd.
+type daemon struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *syncBuffer
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var servingAddr = regexp.MustCompile(`msg="factcheckd serving" addr=(\S+)`)
+
+// startDaemon starts factcheckd on db, listening on a free loopback port, and
+// waits until it logs the address it serves on.
+func startDaemon(t *testing.T, db string) *daemon {
+	t.Helper()
+	bin := binaries(t)
+	d := &daemon{stderr: &syncBuffer{}, done: make(chan error, 1)}
+	d.cmd = exec.Command(filepath.Join(bin, "factcheckd"), "--listen", "127.0.0.1:0", "--db", db)
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			<-d.done
+		}
+	})
+	deadline := time.After(30 * time.Second)
+	for {
+		if m := servingAddr.FindStringSubmatch(d.stderr.String()); m != nil {
+			d.addr = m[1]
+			return d
+		}
+		select {
+		case err := <-d.done:
+			t.Fatalf("factcheckd exited before serving: %v\n%s", err, d.stderr.String())
+		case <-deadline:
+			t.Fatalf("factcheckd did not start within 30s:\n%s", d.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("factcheckd exited with %v after SIGTERM:\n%s", err, d.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("factcheckd did not stop within 30s of SIGTERM:\n%s", d.stderr.String())
+	}
+}
+
+func dial(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// readmeBlock is one shell block of the README's walk-through.
+type readmeBlock struct {
+	line     int
+	script   string
+	wantExit int
+}
+
+var exitMarker = regexp.MustCompile(`^<!-- exit (\d+) -->$`)
+
+// walkthrough returns the ```sh blocks of the README section "Walk-through",
+// each with the exit status an `<!-- exit N -->` line just before it asks for
+// (0 when absent).
+func walkthrough(t *testing.T, readme string) []readmeBlock {
+	t.Helper()
+	var (
+		blocks   []readmeBlock
+		inSect   bool
+		inBlock  bool
+		wantExit int
+		cur      readmeBlock
+		body     strings.Builder
+	)
+	sc := bufio.NewScanner(strings.NewReader(readme))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		switch {
+		case inBlock && line == "```":
+			inBlock = false
+			cur.script = body.String()
+			blocks = append(blocks, cur)
+			wantExit = 0
+		case inBlock:
+			body.WriteString(line + "\n")
+		case strings.HasPrefix(line, "## "):
+			inSect = strings.HasPrefix(line, "## Walk-through")
+		case !inSect:
+		case exitMarker.MatchString(line):
+			wantExit, _ = strconv.Atoi(exitMarker.FindStringSubmatch(line)[1])
+		case line == "```sh":
+			inBlock = true
+			body.Reset()
+			cur = readmeBlock{line: n + 1, wantExit: wantExit}
+		}
+	}
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no ```sh blocks under a '## Walk-through' heading")
+	}
+	return blocks
+}
+
+// TestREADMEWalkthrough runs every command of the README's walk-through, as
+// written, with the real grpcurl against the real server (only the address
+// is swapped for the test server's), then restarts the server and finds
+// everything again.
+func TestREADMEWalkthrough(t *testing.T) {
+	root := repoRoot(t)
+	bin := binaries(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The README tells newcomers which grpcurl to install; it must be the
+	// version the tests run.
+	toolsMod, err := os.ReadFile(filepath.Join(root, "tools", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := regexp.MustCompile(`github.com/fullstorydev/grpcurl (v\S+)`).FindSubmatch(toolsMod)
+	if pinned == nil {
+		t.Fatal("tools/go.mod does not pin grpcurl")
+	}
+	if want := "github.com/fullstorydev/grpcurl/cmd/grpcurl@" + string(pinned[1]); !bytes.Contains(readme, []byte(want)) {
+		t.Errorf("README.md should install %s, the version tools/go.mod pins", want)
+	}
+
+	db := filepath.Join(t.TempDir(), "factcheck.db")
+	d := startDaemon(t, db)
+	for _, b := range walkthrough(t, string(readme)) {
+		script := strings.ReplaceAll(b.script, "127.0.0.1:50051", d.addr)
+		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		code := cmd.ProcessState.ExitCode()
+		if code != b.wantExit {
+			t.Fatalf("README.md:%d exited %d (%v), want %d\n--- script\n%s--- output\n%s", b.line, code, err, b.wantExit, b.script, out)
+		}
+		t.Logf("README.md:%d ok (exit %d)", b.line, code)
+	}
+
+	checkWalkthroughState := func(addr string) {
+		t.Helper()
+		conn := dial(t, addr)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		art, err := factcheckv1.NewArticleServiceClient(conn).GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: "articles/shafaq-talks"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const quote = "talks between Baghdad and Washington on the issue of US military presence have been ongoing even before the attack launched by Hamas on Israel on October 7, 2023"
+		text := art.GetArticle().GetText()
+		i := strings.Index(text, quote)
+		if i < 0 {
+			t.Fatal("stored article text lost the quoted claim")
+		}
+		wantStart := int32(utf8.RuneCountInString(text[:i]))
+		resp, err := factcheckv1.NewAnnotationServiceClient(conn).ListAnnotations(ctx, &factcheckv1.ListAnnotationsRequest{
+			Parent: "articles/shafaq-talks", Filter: `citations.source = "sources/wapo-talks"`,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.GetAnnotations()) != 1 {
+			t.Fatalf("want 1 annotation citing sources/wapo-talks, got %d", len(resp.GetAnnotations()))
+		}
+		a := resp.GetAnnotations()[0]
+		pos := a.GetAnchor().GetPosition()
+		if pos.GetStart() != wantStart || pos.GetEnd() != wantStart+int32(utf8.RuneCountInString(quote)) {
+			t.Errorf("anchor position = [%d,%d), want [%d,%d)", pos.GetStart(), pos.GetEnd(), wantStart, wantStart+int32(len(quote)))
+		}
+		if a.GetAnchor().GetStatus() != factcheckv1.Anchor_STATUS_ANCHORED {
+			t.Errorf("anchor status = %v", a.GetAnchor().GetStatus())
+		}
+		if _, err := factcheckv1.NewSourceServiceClient(conn).GetSource(ctx, &factcheckv1.GetSourceRequest{Name: "sources/wapo-talks"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkWalkthroughState(d.addr)
+
+	// Everything survives a restart on the same file.
+	d.stop(t)
+	d2 := startDaemon(t, db)
+	checkWalkthroughState(d2.addr)
+	d2.stop(t)
+}
+
+// TestSecondServerOnSameFile: a second factcheckd on a file in use exits at
+// once, saying why, instead of hanging on the lock.
+func TestSecondServerOnSameFile(t *testing.T) {
+	bin := binaries(t)
+	db := filepath.Join(t.TempDir(), "factcheck.db")
+	first := startDaemon(t, db)
+
+	cmd := exec.Command(filepath.Join(bin, "factcheckd"), "--listen", "127.0.0.1:0", "--db", db)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	if cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("second factcheckd: %v, want exit status 1\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "in use") {
+		t.Errorf("second factcheckd should say the file is in use; it said:\n%s", stderr.String())
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("second factcheckd took %v to give up", took)
+	}
+
+	// The first one is unharmed.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(dial(t, first.addr)).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("first server health: %v, %v", resp, err)
+	}
+	first.stop(t)
+}

@@ -1,0 +1,150 @@
+// Command factcheckd is the factcheck server: one process serving the
+// factcheck.v1 gRPC API (plus health checks and reflection) from one bbolt
+// file.
+//
+// Flags take precedence over their environment variables, which take
+// precedence over the defaults:
+//
+//	--listen  FACTCHECK_LISTEN  address to serve on (default 127.0.0.1:50051)
+//	--db      FACTCHECK_DB      database file (default ./factcheck.db)
+//
+// It stops gracefully on SIGINT or SIGTERM: new calls are refused, running
+// ones finish (for at most --shutdown-timeout), then the database is closed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/factcheck/factcheck/server"
+	"github.com/factcheck/factcheck/store/boltstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &usage):
+		fmt.Fprintln(os.Stderr, "factcheckd:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "factcheckd:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError marks a bad command line (exit status 2, as flag does) apart
+// from a failure to run (exit status 1).
+type usageError struct{ error }
+
+type config struct {
+	listen          string
+	db              string
+	logFormat       string
+	logLevel        slog.Level
+	shutdownTimeout time.Duration
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	cfg := config{}
+	fs := flag.NewFlagSet("factcheckd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "FACTCHECK_LISTEN", "127.0.0.1:50051"),
+		"address to serve gRPC on (env FACTCHECK_LISTEN)")
+	fs.StringVar(&cfg.db, "db", envOr(getenv, "FACTCHECK_DB", "./factcheck.db"),
+		"bbolt database file, created if missing (env FACTCHECK_DB)")
+	fs.StringVar(&cfg.logFormat, "log-format", envOr(getenv, "FACTCHECK_LOG_FORMAT", "text"),
+		"log format: text or json (env FACTCHECK_LOG_FORMAT)")
+	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second,
+		"how long running calls may take to finish on SIGINT/SIGTERM")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: factcheckd [flags]\n\nServes the factcheck gRPC API from one bbolt file.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return cfg, usageError{fmt.Errorf("unexpected argument %q (see factcheckd --help)", fs.Arg(0))}
+	}
+	if cfg.logFormat != "text" && cfg.logFormat != "json" {
+		return cfg, usageError{fmt.Errorf("--log-format must be text or json, not %q", cfg.logFormat)}
+	}
+	return cfg, nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	var handler slog.Handler = slog.NewTextHandler(stderr, opts)
+	if cfg.logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, opts)
+	}
+	logger := slog.New(handler)
+
+	st, err := boltstore.Open(cfg.db, boltstore.Options{})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing database", "err", err)
+		}
+	}()
+
+	// Listen only after the database opened, so a second server on the same
+	// file fails on the file lock rather than on the port.
+	lis, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	srv := server.New(st, server.Config{Logger: logger})
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(lis) }()
+	logger.Info("factcheckd serving", "addr", lis.Addr().String(), "db", cfg.db)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.shutdownTimeout)
+	stopped := make(chan struct{})
+	go func() { srv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(cfg.shutdownTimeout):
+		logger.Warn("calls still running after the shutdown timeout; cancelling them")
+		srv.Stop()
+		<-stopped
+	}
+	logger.Info("stopped")
+	return nil
+}
