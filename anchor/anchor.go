@@ -38,7 +38,9 @@ type Error struct {
 	// Reason is one of the Reason constants.
 	Reason string
 	// Field is the selector field at fault, relative to the anchor:
-	// "quote.exact", "position", "position.start" or "position.end".
+	// "quote.exact", "quote.prefix", "quote.suffix" (the quote occurs, but
+	// not with that context), "position", "position.start" or
+	// "position.end".
 	Field string
 	// Description says what the text holds there and where the quote occurs.
 	Description string
