@@ -5,6 +5,28 @@
 // It owns the grammar, the per-field type rules and the error positions that
 // callers report back to users; it knows nothing about any resource or
 // backend. store declares the schemas and makes its records Records.
+//
+// # Grammar
+//
+// Precedence follows AIP-160 exactly, which surprises people used to SQL: OR
+// binds tighter than AND, so
+//
+//	a = 1 AND b = 2 OR c = 3
+//
+// means a = 1 AND (b = 2 OR c = 3). Terms written next to each other with no
+// operator are ANDed, with the same precedence as AND. NOT and - negate the
+// term that follows and bind tightest of all. The keywords AND, OR and NOT are
+// upper case; "and" is an ordinary word.
+//
+// Each term is a comparison `field op value`; AIP-160's bare values (a
+// global text search) are not supported. Values are double- or
+// single-quoted strings, in which \", \' and \\ are the only escapes, or bare
+// words running to the next space or parenthesis. Enum values may be bare
+// (state = STATE_PUBLISHED); timestamps must be quoted RFC 3339 strings.
+//
+// Parse rejects filters longer than MaxLength bytes, with more than
+// MaxComparisons comparisons or nested (parentheses and negations) deeper
+// than MaxDepth, so that neither parsing nor matching can be made expensive.
 package filter
 
 import (
@@ -59,7 +81,14 @@ const (
 )
 
 // Expr is a parsed filter: *And, *Or, *Not or *Compare.
-type Expr interface{ isExpr() }
+//
+// String renders the filter in canonical form (explicit AND, NOT instead of
+// -, parentheses only where precedence needs them, quoted strings); Parse
+// turns it back into the same tree.
+type Expr interface {
+	isExpr()
+	String() string
+}
 
 // And is true when both sides are.
 type And struct{ Left, Right Expr }
@@ -84,6 +113,9 @@ type Compare struct {
 	Time  time.Time
 	// Pos is the byte offset of the comparison in the filter text.
 	Pos int
+	// Type is the schema type of Field, copied here so that Match needs no
+	// Schema.
+	Type Type
 }
 
 func (*And) isExpr()     {}
