@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -116,8 +117,8 @@ func notFoundError(text string, sel Selector) *Error {
 	occurs := fmt.Sprintf("the quote occurs %s, at %s", times(total), listSpans(spans, total))
 	switch {
 	case sel.Prefix != "" && len(afterPrefix) == 0:
-		d := fmt.Sprintf("%s, but never right after the given prefix %s; the text before it reads %s",
-			occurs, snippetTail(sel.Prefix), contexts(text, bare, Length(sel.Prefix), true))
+		d := fmt.Sprintf("%s, but never right after the given prefix %s; right before %s the text has %s",
+			occurs, snippetTail(sel.Prefix), pronoun(total), contexts(text, bare, Length(sel.Prefix), true))
 		if sel.Suffix != "" && len(beforeSuffix) == 0 {
 			d += "; the given suffix does not fit any occurrence either"
 		}
@@ -130,8 +131,8 @@ func notFoundError(text string, sel Selector) *Error {
 		return &Error{
 			Reason: ReasonQuoteNotFound,
 			Field:  "quote.suffix",
-			Description: fmt.Sprintf("%s, but never right before the given suffix %s; the text after it reads %s; leave the suffix empty or copy the words right after the quote",
-				occurs, snippet(sel.Suffix), contexts(text, bare, Length(sel.Suffix), false)),
+			Description: fmt.Sprintf("%s, but never right before the given suffix %s; right after %s the text has %s; leave the suffix empty or copy the words right after the quote",
+				occurs, snippetHead(sel.Suffix), pronoun(total), contexts(text, bare, Length(sel.Suffix), false)),
 		}
 	default:
 		return &Error{
@@ -207,17 +208,17 @@ func nearMiss(text, exact string) string {
 	const advice = "; the quote must match the text character for character, including quotation marks, apostrophes, dashes, spaces and accents"
 	switch {
 	case head >= nearMissMin && head >= tail:
-		d := fmt.Sprintf("; the text has its first %d of %d code points at %s, ", head, n, spanString(headAt.cp))
+		d := fmt.Sprintf("; the text has the quote's first %d of %d code points at %s, ", head, n, spanString(headAt.cp))
 		if headAt.b.End == len(text) {
-			return d + "but then the text ends" + advice
+			return d + "but ends there" + advice
 		}
 		t, q := text[headAt.b.End:], exact[bounds[head]:]
 		return d + fmt.Sprintf("but then reads %s where the quote has %s (%s in the text, %s in the quote)",
 			snippetHead(prefixOf(t, divergenceLength)), snippetHead(prefixOf(q, divergenceLength)), firstRune(t), firstRune(q)) + advice
 	case tail >= nearMissMin:
-		d := fmt.Sprintf("; the text has its last %d of %d code points at %s, ", tail, n, spanString(tailAt.cp))
+		d := fmt.Sprintf("; the text has the quote's last %d of %d code points at %s, ", tail, n, spanString(tailAt.cp))
 		if tailAt.b.Start == 0 {
-			return d + "but the text starts there" + advice
+			return d + "but starts there" + advice
 		}
 		t, q := text[:tailAt.b.Start], exact[:bounds[n-tail]]
 		return d + fmt.Sprintf("but before them reads %s where the quote has %s (%s in the text, %s in the quote)",
@@ -254,12 +255,12 @@ func contexts(text string, ms []match, k int, before bool) string {
 		}
 		switch {
 		case before && m.b.Start == 0:
-			out = append(out, "nothing (the text starts there)")
+			out = append(out, "(the start of the text)")
 		case before:
 			w.toCP(m.cp.Start - k)
 			out = append(out, snippetTail(text[w.b:m.b.Start]))
 		case m.b.End == len(text):
-			out = append(out, "nothing (the text ends there)")
+			out = append(out, "(the end of the text)")
 		default:
 			e := walker{s: text, b: m.b.End, cp: m.cp.End}
 			e.toCP(m.cp.End + k)
@@ -271,6 +272,13 @@ func contexts(text string, ms []match, k int, before bool) string {
 		s += " (first " + strconv.Itoa(shownContexts) + " shown)"
 	}
 	return s
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func contextNames(sel Selector) string {
@@ -377,22 +385,40 @@ func suffixOf(s string, k int) string {
 	return s[w.b:]
 }
 
+// firstRune names the first character of s as code points, with any
+// combining marks after it: "e" + U+0301 and U+00E9 print alike, and only
+// the code points show why they do not match.
 func firstRune(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	return describeRune(r, n, s)
-}
-
-func lastRune(s string) string {
-	t := suffixOf(s, 1)
-	r, n := utf8.DecodeRuneInString(t)
-	return describeRune(r, n, t)
-}
-
-func describeRune(r rune, n int, s string) string {
-	if r == utf8.RuneError && n <= 1 {
-		if n == 0 {
-			return "nothing"
+	var names []string
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if i > 0 && !isMark(r) {
+			break
 		}
+		names = append(names, runeName(r, n, s[i:]))
+		i += n
+	}
+	return strings.Join(names, " ")
+}
+
+// lastRune names the last character of s like firstRune, going back over
+// combining marks to their base.
+func lastRune(s string) string {
+	start := 0
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isMark(r) {
+			start = i
+		}
+		i += n
+	}
+	return firstRune(s[start:])
+}
+
+func isMark(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) }
+
+func runeName(r rune, n int, s string) string {
+	if r == utf8.RuneError && n == 1 {
 		return fmt.Sprintf("the invalid byte 0x%02X", s[0])
 	}
 	return fmt.Sprintf("U+%04X", r)
