@@ -1,0 +1,243 @@
+package server
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/store"
+)
+
+// The conversions below copy between API messages and store domain types.
+// Enums are cast by number: the store's enums share the API's numbers. The
+// *FromProto functions read input fields only, so output-only values a
+// client sends are dropped here and never reach the store.
+
+func timeFromProto(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+func timeToProto(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func cloneStrings(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	return slices.Clone(ss)
+}
+
+func cloneLabels(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
+}
+
+// --- articles ---
+
+func articleFromProto(p *factcheckv1.Article) *store.Article {
+	return &store.Article{
+		URL:         p.GetUrl(),
+		Title:       p.GetTitle(),
+		Publisher:   p.GetPublisher(),
+		Authors:     cloneStrings(p.GetAuthors()),
+		Language:    p.GetLanguage(),
+		PublishTime: timeFromProto(p.GetPublishTime()),
+		Text:        p.GetText(),
+		Labels:      cloneLabels(p.GetLabels()),
+	}
+}
+
+// articleToProto leaves the text out unless withText: lists skip it by
+// default because texts dwarf everything else.
+func articleToProto(a *store.Article, withText bool) *factcheckv1.Article {
+	p := &factcheckv1.Article{
+		Name:        a.Name(),
+		Url:         a.URL,
+		Title:       a.Title,
+		Publisher:   a.Publisher,
+		Authors:     cloneStrings(a.Authors),
+		Language:    a.Language,
+		PublishTime: timeToProto(a.PublishTime),
+		Labels:      cloneLabels(a.Labels),
+		Revision:    a.Revision,
+		TextSha256:  a.TextSHA256,
+		CreateTime:  timeToProto(a.CreateTime),
+		UpdateTime:  timeToProto(a.UpdateTime),
+		Etag:        a.Etag,
+	}
+	if withText {
+		p.Text = a.Text
+	}
+	return p
+}
+
+// --- sources ---
+
+func sourceFromProto(p *factcheckv1.Source) *store.Source {
+	return &store.Source{
+		URL:         p.GetUrl(),
+		Title:       p.GetTitle(),
+		Publisher:   p.GetPublisher(),
+		Authors:     cloneStrings(p.GetAuthors()),
+		Kind:        store.SourceKind(p.GetKind()),
+		PublishTime: timeFromProto(p.GetPublishTime()),
+		ArchiveURL:  p.GetArchiveUrl(),
+		AccessTime:  timeFromProto(p.GetAccessTime()),
+		Notes:       p.GetNotes(),
+	}
+}
+
+func sourceToProto(s *store.Source) *factcheckv1.Source {
+	return &factcheckv1.Source{
+		Name:        s.Name(),
+		Url:         s.URL,
+		Title:       s.Title,
+		Publisher:   s.Publisher,
+		Authors:     cloneStrings(s.Authors),
+		Kind:        factcheckv1.Source_Kind(s.Kind),
+		PublishTime: timeToProto(s.PublishTime),
+		ArchiveUrl:  s.ArchiveURL,
+		AccessTime:  timeToProto(s.AccessTime),
+		Notes:       s.Notes,
+		CreateTime:  timeToProto(s.CreateTime),
+		UpdateTime:  timeToProto(s.UpdateTime),
+		Etag:        s.Etag,
+	}
+}
+
+// --- annotations ---
+
+func anchorFromProto(p *factcheckv1.Anchor) store.Anchor {
+	a := store.Anchor{
+		Exact:  p.GetQuote().GetExact(),
+		Prefix: p.GetQuote().GetPrefix(),
+		Suffix: p.GetQuote().GetSuffix(),
+	}
+	if pos := p.GetPosition(); pos != nil {
+		a.HasPosition = true
+		a.Start, a.End = int(pos.GetStart()), int(pos.GetEnd())
+	}
+	return a
+}
+
+func claimantFromProto(p *factcheckv1.Claimant) store.Claimant {
+	return store.Claimant{
+		Name:        p.GetName(),
+		Kind:        store.ClaimantKind(p.GetKind()),
+		SameAs:      p.GetSameAs(),
+		Description: p.GetDescription(),
+	}
+}
+
+func claimFromProto(p *factcheckv1.Claim) store.Claim {
+	return store.Claim{
+		Text:      p.GetText(),
+		Claimant:  claimantFromProto(p.GetClaimant()),
+		ClaimTime: timeFromProto(p.GetClaimTime()),
+	}
+}
+
+func verdictFromProto(p *factcheckv1.Verdict) store.Verdict {
+	return store.Verdict{
+		Rating:    store.Rating(p.GetRating()),
+		Label:     p.GetLabel(),
+		Rationale: p.GetRationale(),
+	}
+}
+
+// citationsFromProto expects validated source names (`sources/{id}`).
+func citationsFromProto(ps []*factcheckv1.Citation) []store.Citation {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]store.Citation, len(ps))
+	for i, p := range ps {
+		out[i] = store.Citation{
+			SourceID: strings.TrimPrefix(p.GetSource(), "sources/"),
+			Quote:    p.GetQuote(),
+			Stance:   store.Stance(p.GetStance()),
+			Note:     p.GetNote(),
+		}
+	}
+	return out
+}
+
+func annotationFromProto(p *factcheckv1.Annotation) *store.Annotation {
+	return &store.Annotation{
+		Anchor:     anchorFromProto(p.GetAnchor()),
+		Claim:      claimFromProto(p.GetClaim()),
+		Verdict:    verdictFromProto(p.GetVerdict()),
+		Citations:  citationsFromProto(p.GetCitations()),
+		State:      store.AnnotationState(p.GetState()),
+		Labels:     cloneLabels(p.GetLabels()),
+		ExternalID: p.GetExternalId(),
+	}
+}
+
+func annotationToProto(a *store.Annotation) *factcheckv1.Annotation {
+	p := &factcheckv1.Annotation{
+		Name: a.Name(),
+		Anchor: &factcheckv1.Anchor{
+			Quote: &factcheckv1.TextQuoteSelector{
+				Exact:  a.Anchor.Exact,
+				Prefix: a.Anchor.Prefix,
+				Suffix: a.Anchor.Suffix,
+			},
+			ArticleRevision: a.Anchor.ArticleRevision,
+			Status:          factcheckv1.Anchor_Status(a.Anchor.Status),
+			Utf16:           &factcheckv1.Span{Start: int32(a.Anchor.UTF16.Start), End: int32(a.Anchor.UTF16.End)},
+			Utf8:            &factcheckv1.Span{Start: int32(a.Anchor.UTF8.Start), End: int32(a.Anchor.UTF8.End)},
+		},
+		Claim: &factcheckv1.Claim{
+			Text:      a.Claim.Text,
+			ClaimTime: timeToProto(a.Claim.ClaimTime),
+		},
+		State:      factcheckv1.Annotation_State(a.State),
+		Labels:     cloneLabels(a.Labels),
+		ExternalId: a.ExternalID,
+		Author:     a.Author,
+		CreateTime: timeToProto(a.CreateTime),
+		UpdateTime: timeToProto(a.UpdateTime),
+		Etag:       a.Etag,
+	}
+	if a.Anchor.HasPosition {
+		p.Anchor.Position = &factcheckv1.TextPositionSelector{Start: int32(a.Anchor.Start), End: int32(a.Anchor.End)}
+	}
+	if cl := a.Claim.Claimant; cl != (store.Claimant{}) {
+		p.Claim.Claimant = &factcheckv1.Claimant{
+			Name:        cl.Name,
+			Kind:        factcheckv1.Claimant_Kind(cl.Kind),
+			SameAs:      cl.SameAs,
+			Description: cl.Description,
+		}
+	}
+	if a.Verdict != (store.Verdict{}) {
+		p.Verdict = &factcheckv1.Verdict{
+			Rating:    factcheckv1.Rating(a.Verdict.Rating),
+			Label:     a.Verdict.Label,
+			Rationale: a.Verdict.Rationale,
+		}
+	}
+	for _, c := range a.Citations {
+		p.Citations = append(p.Citations, &factcheckv1.Citation{
+			Source: store.SourceName(c.SourceID),
+			Quote:  c.Quote,
+			Stance: factcheckv1.Stance(c.Stance),
+			Note:   c.Note,
+		})
+	}
+	return p
+}

@@ -1,0 +1,10 @@
+// Package server owns factcheck's gRPC surface: the ArticleService,
+// AnnotationService and SourceService implementations, request validation,
+// update-mask and page-token handling, the one place where errors become
+// gRPC statuses, and the interceptor chain every call passes through.
+//
+// It depends on the API (api/factcheck/v1) and on the store contract
+// (store.Store); it never knows which backend it runs on. Handlers validate a
+// request completely before the store is touched, so a bad request costs no
+// transaction and reports every offending field at once.
+package server

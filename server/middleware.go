@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"runtime"
+
+	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+)
+
+// RequestIDHeader is the metadata key that carries a request's id: a client
+// may send one (so its logs and the server's share it), and the server
+// always returns the id it used in a response header.
+const RequestIDHeader = "x-request-id"
+
+// chain assembles the chain every call passes through, outermost
+// first. The order matters:
+//
+//  1. request id: first, so every later stage (logs, internal-error
+//     messages) can name the request.
+//  2. logging: sees the status exactly as the client will, because the
+//     error conversion and the recovery sit inside it. Health checks are
+//     skipped: load balancers poll them and they would drown the log.
+//  3. errors: toStatus, the one conversion of a handler's error (or a
+//     recovered panic) into a status with details.
+//  4. (metrics and auth belong here when they arrive; until then an
+//     `authorization` header is accepted and ignored.)
+//  5. recovery: innermost, so a panicking handler becomes an error that
+//     every stage above still handles, logs and converts.
+func chain(logger *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+	logOpts := []logging.Option{
+		logging.WithLogOnEvents(logging.FinishCall),
+	}
+	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return c.Service != healthpb.Health_ServiceDesc.ServiceName
+	})
+	recoverPanic := recovery.WithRecoveryHandlerContext(func(_ context.Context, p any) error {
+		stack := make([]byte, 64<<10)
+		stack = stack[:runtime.Stack(stack, false)]
+		return &panicError{value: p, stack: stack}
+	})
+	slogger := slogAdapter(logger)
+
+	unary := []grpc.UnaryServerInterceptor{
+		unaryRequestID,
+		selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogger, logOpts...), notHealth),
+		unaryErrors(logger),
+		recovery.UnaryServerInterceptor(recoverPanic),
+	}
+	stream := []grpc.StreamServerInterceptor{
+		streamRequestID,
+		selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogger, logOpts...), notHealth),
+		streamErrors(logger),
+		recovery.StreamServerInterceptor(recoverPanic),
+	}
+	return unary, stream
+}
+
+func slogAdapter(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		l.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+}
+
+type requestIDKey struct{}
+
+// requestIDFrom returns the id the request-id interceptor gave the call.
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// withRequestID takes the client's x-request-id when it is a sane token and
+// makes one otherwise; a client id is echoed into logs, so it must not be
+// able to forge log lines or bloat them.
+func withRequestID(ctx context.Context) (context.Context, string) {
+	var id string
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if vs := md.Get(RequestIDHeader); len(vs) > 0 && validRequestID(vs[0]) {
+			id = vs[0]
+		}
+	}
+	if id == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	ctx = context.WithValue(ctx, requestIDKey{}, id)
+	ctx = logging.InjectFields(ctx, logging.Fields{"request_id", id})
+	return ctx, id
+}
+
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+func unaryRequestID(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, id := withRequestID(ctx)
+	// The header goes out with the response or the error, whichever comes.
+	_ = grpc.SetHeader(ctx, metadata.Pairs(RequestIDHeader, id))
+	return handler(ctx, req)
+}
+
+func streamRequestID(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, id := withRequestID(ss.Context())
+	_ = ss.SetHeader(metadata.Pairs(RequestIDHeader, id))
+	w := middleware.WrapServerStream(ss)
+	w.WrappedContext = ctx
+	return handler(srv, w)
+}
+
+func unaryErrors(logger *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		if err != nil {
+			return nil, toStatus(ctx, logger, err)
+		}
+		return resp, nil
+	}
+}
+
+func streamErrors(logger *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return toStatus(ss.Context(), logger, handler(srv, ss))
+	}
+}
