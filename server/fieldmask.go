@@ -253,14 +253,18 @@ var annotationMask = &maskSpec[*factcheckv1.Annotation, *store.Annotation]{
 			d.Claim.Claimant.Description = m.GetClaim().GetClaimant().GetDescription()
 		},
 
-		"verdict":        func(m *factcheckv1.Annotation, d *store.Annotation) { d.Verdict = verdictFromProto(m.GetVerdict()) },
-		"verdict.rating": func(m *factcheckv1.Annotation, d *store.Annotation) { d.Verdict.Rating = store.Rating(m.GetVerdict().GetRating()) },
-		"verdict.label":  func(m *factcheckv1.Annotation, d *store.Annotation) { d.Verdict.Label = m.GetVerdict().GetLabel() },
+		"verdict": func(m *factcheckv1.Annotation, d *store.Annotation) { d.Verdict = verdictFromProto(m.GetVerdict()) },
+		"verdict.rating": func(m *factcheckv1.Annotation, d *store.Annotation) {
+			d.Verdict.Rating = store.Rating(m.GetVerdict().GetRating())
+		},
+		"verdict.label": func(m *factcheckv1.Annotation, d *store.Annotation) { d.Verdict.Label = m.GetVerdict().GetLabel() },
 		"verdict.rationale": func(m *factcheckv1.Annotation, d *store.Annotation) {
 			d.Verdict.Rationale = m.GetVerdict().GetRationale()
 		},
 
-		"citations":   func(m *factcheckv1.Annotation, d *store.Annotation) { d.Citations = citationsFromProto(m.GetCitations()) },
+		"citations": func(m *factcheckv1.Annotation, d *store.Annotation) {
+			d.Citations = citationsFromProto(m.GetCitations())
+		},
 		"state":       func(m *factcheckv1.Annotation, d *store.Annotation) { d.State = store.AnnotationState(m.GetState()) },
 		"labels":      func(m *factcheckv1.Annotation, d *store.Annotation) { d.Labels = cloneLabels(m.GetLabels()) },
 		"external_id": func(m *factcheckv1.Annotation, d *store.Annotation) { d.ExternalID = m.GetExternalId() },
