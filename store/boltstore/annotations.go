@@ -1,0 +1,359 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/factcheck/factcheck/anchor"
+	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
+	"github.com/factcheck/factcheck/store/filter"
+)
+
+// getAnnotation reads an annotation of an article.
+func getAnnotation(tx *bbolt.Tx, articleID, id string) (artKey, key []byte, r *recordpb.Annotation, err error) {
+	artKey = lookup(tx, bucketArticleIDs, []byte(articleID))
+	if artKey == nil {
+		return nil, nil, nil, store.NotFound("ARTICLE_NOT_FOUND", store.ArticleName(articleID))
+	}
+	name := store.AnnotationName(articleID, id)
+	key = lookup(tx, bucketAnnotationIDs, cat(artKey, []byte(id)))
+	if key == nil {
+		return nil, nil, nil, store.NotFound("ANNOTATION_NOT_FOUND", name)
+	}
+	r, err = decode(tx.Bucket(bucketAnnotations).Get(key), &recordpb.Annotation{})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return artKey, key, r, nil
+}
+
+// CreateAnnotation implements store.Store.
+func (s *Store) CreateAnnotation(ctx context.Context, in *store.Annotation) (*store.Annotation, error) {
+	var out *store.Annotation
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		artKey, art, err := getArticle(tx, in.ArticleID)
+		if err != nil {
+			return err
+		}
+		r := annotationRecord(in)
+		r.ArticleKey = binary.BigEndian.Uint64(artKey)
+		if r.Id == "" {
+			r.Id = s.newID(tx, annotationPrefix, bucketAnnotationIDs, artKey)
+		}
+		if r.Anchor, err = resolveAnchor(art, in.Anchor); err != nil {
+			return err
+		}
+		if err := resolveCitations(tx, r); err != nil {
+			return err
+		}
+		if r.State == int32(store.StateUnspecified) {
+			r.State = int32(store.StateDraft)
+		}
+		r.Author = ""
+		now := timestamp(s.clock())
+		r.CreateTime, r.UpdateTime = now, now
+		r.Etag = newEtag()
+		key, err := nextKey(tx, bucketAnnotations)
+		if err != nil {
+			return err
+		}
+		es := annotationEntries(key, r)
+		if err := checkUnique(tx, es, key); err != nil {
+			return err
+		}
+		val, err := encode(r)
+		if err != nil {
+			return err
+		}
+		if err := putRecord(tx, bucketAnnotations, key, val, nil, es); err != nil {
+			return err
+		}
+		out = annotationFromRecord(r)
+		return nil
+	})
+	return out, err
+}
+
+// resolveAnchor ties the anchor's input fields to the article's current
+// text.
+func resolveAnchor(art *recordpb.Article, a store.Anchor) (*recordpb.Anchor, error) {
+	res, err := anchor.Resolve(art.Text, anchor.Selector{
+		Exact: a.Exact, Prefix: a.Prefix, Suffix: a.Suffix,
+		HasPosition: a.HasPosition, Start: a.Start, End: a.End,
+	})
+	if err != nil {
+		var ae *anchor.Error
+		if errors.As(err, &ae) {
+			return nil, anchorError(ae)
+		}
+		return nil, err
+	}
+	return &recordpb.Anchor{
+		Exact:           a.Exact,
+		Prefix:          res.Prefix,
+		Suffix:          res.Suffix,
+		Start:           int64(res.Start),
+		End:             int64(res.End),
+		ArticleRevision: art.Revision,
+		Status:          int32(store.StatusAnchored),
+		Utf16Start:      int64(res.UTF16.Start),
+		Utf16End:        int64(res.UTF16.End),
+		Utf8Start:       int64(res.UTF8.Start),
+		Utf8End:         int64(res.UTF8.End),
+	}, nil
+}
+
+// anchorError turns the anchor package's error into the store's, with the
+// field path relative to the annotation and the candidate positions, as
+// JSON [[start,end],…] in code points, under Metadata["candidates"].
+func anchorError(e *anchor.Error) *store.Error {
+	field := "anchor." + e.Field
+	err := &store.Error{
+		Kind: store.ErrInvalidArgument, Reason: e.Reason,
+		Message:    field + ": " + e.Description,
+		Violations: []store.Violation{{Field: field, Description: e.Description}},
+	}
+	if len(e.Candidates) > 0 {
+		spans := make([][2]int, len(e.Candidates))
+		for i, c := range e.Candidates {
+			spans[i] = [2]int{c.Start, c.End}
+		}
+		b, _ := json.Marshal(spans) // cannot fail for [][2]int
+		err.Metadata = map[string]string{"candidates": string(b)}
+	}
+	return err
+}
+
+// resolveCitations checks that every cited source exists and records its
+// key, which the by-source index needs.
+func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation) error {
+	var vs []store.Violation
+	ids := tx.Bucket(bucketSourceIDs)
+	for i, c := range r.Citations {
+		key := ids.Get([]byte(c.SourceId))
+		if key == nil {
+			vs = append(vs, store.Violation{
+				Field:       fmt.Sprintf("citations[%d].source", i),
+				Description: store.SourceName(c.SourceId) + " does not exist: create the source first, or cite an existing one",
+			})
+			continue
+		}
+		c.SourceKey = binary.BigEndian.Uint64(key)
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(vs))
+	for i, v := range vs {
+		msgs[i] = v.Field + ": " + v.Description
+	}
+	return &store.Error{Kind: store.ErrInvalidArgument, Reason: "SOURCE_NOT_FOUND",
+		Message: strings.Join(msgs, "; "), Violations: vs}
+}
+
+// GetAnnotation implements store.Store.
+func (s *Store) GetAnnotation(ctx context.Context, articleID, id string) (*store.Annotation, error) {
+	var out *store.Annotation
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		_, _, r, err := getAnnotation(tx, articleID, id)
+		if err != nil {
+			return err
+		}
+		out = annotationFromRecord(r)
+		return nil
+	})
+	return out, err
+}
+
+// ListAnnotations implements store.Store.
+func (s *Store) ListAnnotations(ctx context.Context, articleID string, q store.ListQuery) ([]*store.Annotation, string, error) {
+	var (
+		out  []*store.Annotation
+		next string
+	)
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		var sets []candidates
+		if articleID != "" {
+			artKey := lookup(tx, bucketArticleIDs, []byte(articleID))
+			if artKey == nil {
+				return store.NotFound("ARTICLE_NOT_FOUND", store.ArticleName(articleID))
+			}
+			sets = append(sets, candidates{bucket: bucketAnnotationsByArticle, prefix: artKey})
+		}
+		sets = append(sets, setsFor(q.Filter, func(t *filter.Compare) (candidates, bool) {
+			switch t.Field {
+			case "state":
+				return enumSet(bucketAnnotationsByState, t.Value, store.AnnotationState.String)
+			case "verdict.rating":
+				return enumSet(bucketAnnotationsByRating, t.Value, store.Rating.String)
+			case "anchor.status":
+				return enumSet(bucketAnnotationsByStatus, t.Value, store.AnchorStatus.String)
+			case "claim.claimant.name":
+				return stringSet(bucketAnnotationsByClaimant, t.Value)
+			case "citations.source":
+				id, ok := strings.CutPrefix(t.Value, "sources/")
+				key := tx.Bucket(bucketSourceIDs).Get([]byte(id))
+				if !ok || key == nil {
+					// No annotation cites a source that does not
+					// exist: DeleteSource refuses while one does.
+					return candidates{none: true}, true
+				}
+				return candidates{bucket: bucketAnnotationsBySource, prefix: clone(key)}, true
+			case "labels":
+				return labelSet(bucketAnnotationsByLabel, t)
+			case "external_id":
+				return uniqueSet(bucketAnnotationExternalID, t.Value)
+			}
+			return candidates{}, false
+		})...)
+		spec := listSpec[*store.Annotation]{
+			records:  bucketAnnotations,
+			byUpdate: bucketAnnotationsByUpdate,
+			decode: func(val []byte) (*store.Annotation, error) {
+				r, err := decode(val, &recordpb.Annotation{})
+				if err != nil {
+					return nil, err
+				}
+				return annotationFromRecord(r), nil
+			},
+			updateTime: func(a *store.Annotation) time.Time { return a.UpdateTime },
+			keep: func(a *store.Annotation) bool {
+				return (articleID == "" || a.ArticleID == articleID) && filter.Match(q.Filter, a)
+			},
+			sets: sets,
+		}
+		out, next, err = listPage(ctx, s, tx, spec, q)
+		return err
+	})
+	return out, next, err
+}
+
+// UpdateAnnotation implements store.Store.
+func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string, update func(*store.Annotation) error) (*store.Annotation, error) {
+	var out *store.Annotation
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		_, key, old, err := getAnnotation(tx, articleID, id)
+		if err != nil {
+			return err
+		}
+		if err := checkEtag(store.AnnotationName(articleID, id), etag, old.Etag); err != nil {
+			return err
+		}
+		a := annotationFromRecord(old)
+		if err := update(a); err != nil {
+			return err
+		}
+		r := annotationRecord(a)
+		r.Id, r.ArticleId, r.ArticleKey = old.Id, old.ArticleId, old.ArticleKey
+		r.Author, r.CreateTime = old.Author, old.CreateTime
+		if anchorInputChanged(old.Anchor, a.Anchor) {
+			_, art, err := getArticle(tx, articleID)
+			if err != nil {
+				return err
+			}
+			if r.Anchor, err = resolveAnchor(art, a.Anchor); err != nil {
+				return err
+			}
+		} else {
+			r.Anchor = old.Anchor // the computed fields are output only
+		}
+		if err := resolveCitations(tx, r); err != nil {
+			return err
+		}
+		if r.State == int32(store.StateUnspecified) {
+			r.State = int32(store.StateDraft)
+		}
+		r.UpdateTime = timestamp(s.clock())
+		r.Etag = newEtag()
+		es := annotationEntries(key, r)
+		if err := checkUnique(tx, es, key); err != nil {
+			return err
+		}
+		val, err := encode(r)
+		if err != nil {
+			return err
+		}
+		if err := putRecord(tx, bucketAnnotations, key, val, annotationEntries(key, old), es); err != nil {
+			return err
+		}
+		out = annotationFromRecord(r)
+		return nil
+	})
+	return out, err
+}
+
+// anchorInputChanged reports whether a differs from the stored anchor in a
+// field the caller may set.
+func anchorInputChanged(old *recordpb.Anchor, a store.Anchor) bool {
+	return a.Exact != old.GetExact() || a.Prefix != old.GetPrefix() || a.Suffix != old.GetSuffix() ||
+		!a.HasPosition || int64(a.Start) != old.GetStart() || int64(a.End) != old.GetEnd()
+}
+
+// DeleteAnnotation implements store.Store.
+func (s *Store) DeleteAnnotation(ctx context.Context, articleID, id, etag string) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		_, key, old, err := getAnnotation(tx, articleID, id)
+		if err != nil {
+			return err
+		}
+		if err := checkEtag(store.AnnotationName(articleID, id), etag, old.Etag); err != nil {
+			return err
+		}
+		return deleteRecord(tx, bucketAnnotations, key, annotationEntries(key, old))
+	})
+}
+
+// reanchor follows the annotations of the article under artKey to its new
+// text art.Text. Each anchor's quote is searched again with its stored
+// context and no position: exactly one match moves the anchor there
+// (StatusMoved, or StatusAnchored when the position is unchanged) at the new
+// revision; none or several leave the old position in place, marked
+// StatusOrphaned with the revision it refers to. Fuzzy re-anchoring is for
+// a later schema.
+func reanchor(tx *bbolt.Tx, artKey []byte, art *recordpb.Article, now time.Time) error {
+	keys := (&candidates{bucket: bucketAnnotationsByArticle, prefix: artKey}).recordKeys(tx)
+	for _, key := range keys {
+		old, err := decode(tx.Bucket(bucketAnnotations).Get(key), &recordpb.Annotation{})
+		if err != nil {
+			return fmt.Errorf("annotation record %x: %w", key, err)
+		}
+		r := proto.CloneOf(old)
+		a := r.Anchor
+		res, err := anchor.Resolve(art.Text, anchor.Selector{Exact: a.Exact, Prefix: a.Prefix, Suffix: a.Suffix})
+		switch {
+		case err == nil:
+			status := store.StatusAnchored
+			if int64(res.Start) != a.Start || int64(res.End) != a.End {
+				status = store.StatusMoved
+			}
+			a.Start, a.End = int64(res.Start), int64(res.End)
+			a.Utf16Start, a.Utf16End = int64(res.UTF16.Start), int64(res.UTF16.End)
+			a.Utf8Start, a.Utf8End = int64(res.UTF8.Start), int64(res.UTF8.End)
+			a.Status = int32(status)
+			a.ArticleRevision = art.Revision
+		case errors.As(err, new(*anchor.Error)):
+			a.Status = int32(store.StatusOrphaned)
+		default:
+			return err
+		}
+		r.UpdateTime = timestamp(now)
+		r.Etag = newEtag()
+		val, err := encode(r)
+		if err != nil {
+			return err
+		}
+		if err := putRecord(tx, bucketAnnotations, key, val, annotationEntries(key, old), annotationEntries(key, r)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

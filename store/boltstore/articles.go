@@ -1,0 +1,209 @@
+package boltstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
+	"github.com/factcheck/factcheck/store/filter"
+)
+
+func textSHA256(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// getArticle reads the article with the given ID.
+func getArticle(tx *bbolt.Tx, id string) (key []byte, r *recordpb.Article, err error) {
+	key = lookup(tx, bucketArticleIDs, []byte(id))
+	if key == nil {
+		return nil, nil, store.NotFound("ARTICLE_NOT_FOUND", store.ArticleName(id))
+	}
+	r, err = decode(tx.Bucket(bucketArticles).Get(key), &recordpb.Article{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", store.ArticleName(id), err)
+	}
+	return key, r, nil
+}
+
+// CreateArticle implements store.Store.
+func (s *Store) CreateArticle(ctx context.Context, in *store.Article) (*store.Article, error) {
+	var out *store.Article
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		r := articleRecord(in)
+		if r.Id == "" {
+			r.Id = s.newID(tx, articlePrefix, bucketArticleIDs, nil)
+		}
+		now := timestamp(s.clock())
+		r.Revision = 1
+		r.TextSha256 = textSHA256(r.Text)
+		r.CreateTime, r.UpdateTime = now, now
+		r.Etag = newEtag()
+		key, err := nextKey(tx, bucketArticles)
+		if err != nil {
+			return err
+		}
+		es := articleEntries(key, r)
+		if err := checkUnique(tx, es, key); err != nil {
+			return err
+		}
+		val, err := encode(r)
+		if err != nil {
+			return err
+		}
+		if err := putRecord(tx, bucketArticles, key, val, nil, es); err != nil {
+			return err
+		}
+		out = articleFromRecord(r)
+		return nil
+	})
+	return out, err
+}
+
+// GetArticle implements store.Store.
+func (s *Store) GetArticle(ctx context.Context, id string) (*store.Article, error) {
+	var out *store.Article
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		_, r, err := getArticle(tx, id)
+		if err != nil {
+			return err
+		}
+		out = articleFromRecord(r)
+		return nil
+	})
+	return out, err
+}
+
+// ListArticles implements store.Store.
+func (s *Store) ListArticles(ctx context.Context, q store.ListQuery) ([]*store.Article, string, error) {
+	var (
+		out  []*store.Article
+		next string
+	)
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		spec := listSpec[*store.Article]{
+			records:  bucketArticles,
+			byUpdate: bucketArticlesByUpdate,
+			decode: func(val []byte) (*store.Article, error) {
+				r, err := decode(val, &recordpb.Article{})
+				if err != nil {
+					return nil, err
+				}
+				return articleFromRecord(r), nil
+			},
+			updateTime: func(a *store.Article) time.Time { return a.UpdateTime },
+			keep:       func(a *store.Article) bool { return filter.Match(q.Filter, a) },
+			sets: setsFor(q.Filter, func(t *filter.Compare) (candidates, bool) {
+				switch t.Field {
+				case "url":
+					return uniqueSet(bucketArticleURLs, t.Value)
+				case "publisher":
+					return stringSet(bucketArticlesByPublisher, t.Value)
+				case "language":
+					return stringSet(bucketArticlesByLanguage, t.Value)
+				case "labels":
+					return labelSet(bucketArticlesByLabel, t)
+				}
+				return candidates{}, false
+			}),
+		}
+		out, next, err = listPage(ctx, s, tx, spec, q)
+		return err
+	})
+	return out, next, err
+}
+
+// UpdateArticle implements store.Store. A changed text re-anchors the
+// article's annotations in the same transaction (see reanchor).
+func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(*store.Article) error) (*store.Article, error) {
+	var out *store.Article
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		key, old, err := getArticle(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkEtag(store.ArticleName(id), etag, old.Etag); err != nil {
+			return err
+		}
+		a := articleFromRecord(old)
+		if err := update(a); err != nil {
+			return err
+		}
+		r := articleRecord(a)
+		r.Id, r.Revision, r.TextSha256, r.CreateTime = old.Id, old.Revision, old.TextSha256, old.CreateTime
+		textChanged := r.Text != old.Text
+		if textChanged {
+			r.Revision++
+			r.TextSha256 = textSHA256(r.Text)
+		}
+		now := s.clock()
+		r.UpdateTime = timestamp(now)
+		r.Etag = newEtag()
+		es := articleEntries(key, r)
+		if err := checkUnique(tx, es, key); err != nil {
+			return err
+		}
+		val, err := encode(r)
+		if err != nil {
+			return err
+		}
+		if err := putRecord(tx, bucketArticles, key, val, articleEntries(key, old), es); err != nil {
+			return err
+		}
+		if textChanged {
+			if err := reanchor(tx, key, r, now); err != nil {
+				return err
+			}
+		}
+		out = articleFromRecord(r)
+		return nil
+	})
+	return out, err
+}
+
+// maxNamed bounds the resources an error lists.
+const maxNamed = 100
+
+// DeleteArticle implements store.Store.
+func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		key, old, err := getArticle(tx, id)
+		if err != nil {
+			return err
+		}
+		name := store.ArticleName(id)
+		if err := checkEtag(name, etag, old.Etag); err != nil {
+			return err
+		}
+		anns := (&candidates{bucket: bucketAnnotationsByArticle, prefix: key}).recordKeys(tx)
+		if len(anns) > 0 && !force {
+			e := &store.Error{
+				Kind: store.ErrFailedPrecondition, Reason: "ARTICLE_HAS_ANNOTATIONS", Resource: name,
+				Message: fmt.Sprintf("%s still has %d annotation(s): delete them first, or delete the article with force to delete them with it", name, len(anns)),
+			}
+			for _, ak := range anns[:min(len(anns), maxNamed)] {
+				an := recordName(tx, bucketAnnotations, ak)
+				e.Preconditions = append(e.Preconditions, store.Precondition{
+					Type: "ANNOTATION", Subject: an, Description: an + " annotates " + name,
+				})
+			}
+			return e
+		}
+		for _, ak := range anns {
+			r, err := decode(tx.Bucket(bucketAnnotations).Get(ak), &recordpb.Annotation{})
+			if err != nil {
+				return fmt.Errorf("annotation record %x: %w", ak, err)
+			}
+			if err := deleteRecord(tx, bucketAnnotations, ak, annotationEntries(ak, r)); err != nil {
+				return err
+			}
+		}
+		return deleteRecord(tx, bucketArticles, key, articleEntries(key, old))
+	})
+}

@@ -1,0 +1,336 @@
+package boltstore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
+)
+
+// entry is one key of a derived bucket. value is the record key in ID and
+// unique buckets and nil in secondary indexes. label is what a conflict
+// message calls the value of a unique entry (`url "https://…"`).
+type entry struct {
+	bucket []byte
+	key    []byte
+	value  []byte
+	label  string
+}
+
+// The entries functions derive every derived-bucket key of one record. They
+// are the only place that knows what is indexed: writes diff their output
+// before and after, RebuildIndexes and Check run them over every record.
+
+func articleEntries(key []byte, r *recordpb.Article) []entry {
+	es := []entry{
+		{bucket: bucketArticleIDs, key: []byte(r.Id), value: key, label: fmt.Sprintf("ID %q", r.Id)},
+		{bucket: bucketArticlesByPublisher, key: cat(strPart(r.Publisher), key)},
+		{bucket: bucketArticlesByLanguage, key: cat(strPart(r.Language), key)},
+		{bucket: bucketArticlesByUpdate, key: cat(timePart(fromTimestamp(r.UpdateTime)), key)},
+	}
+	if r.Url != "" {
+		es = append(es, entry{bucket: bucketArticleURLs, key: bounded(r.Url), value: key, label: fmt.Sprintf("url %q", r.Url)})
+	}
+	for k, v := range r.Labels {
+		es = append(es, entry{bucket: bucketArticlesByLabel, key: cat(strPart(k), strPart(v), key)})
+	}
+	return es
+}
+
+func annotationEntries(key []byte, r *recordpb.Annotation) []entry {
+	artKey := u64(r.ArticleKey)
+	es := []entry{
+		{bucket: bucketAnnotationIDs, key: cat(artKey, []byte(r.Id)), value: key, label: fmt.Sprintf("ID %q", r.Id)},
+		{bucket: bucketAnnotationsByArticle, key: cat(artKey, key)},
+		{bucket: bucketAnnotationsByState, key: cat(enumPart(r.State), key)},
+		{bucket: bucketAnnotationsByRating, key: cat(enumPart(r.Verdict.GetRating()), key)},
+		{bucket: bucketAnnotationsByStatus, key: cat(enumPart(r.Anchor.GetStatus()), key)},
+		{bucket: bucketAnnotationsByClaimant, key: cat(strPart(r.Claim.GetClaimantName()), key)},
+		{bucket: bucketAnnotationsByUpdate, key: cat(timePart(fromTimestamp(r.UpdateTime)), key)},
+	}
+	if r.ExternalId != "" {
+		es = append(es, entry{bucket: bucketAnnotationExternalID, key: bounded(r.ExternalId), value: key,
+			label: fmt.Sprintf("external_id %q", r.ExternalId)})
+	}
+	for _, c := range r.Citations {
+		// Two citations of one source give the same key; writes and
+		// checks treat entries as a set.
+		es = append(es, entry{bucket: bucketAnnotationsBySource, key: cat(u64(c.SourceKey), key)})
+	}
+	for k, v := range r.Labels {
+		es = append(es, entry{bucket: bucketAnnotationsByLabel, key: cat(strPart(k), strPart(v), key)})
+	}
+	return es
+}
+
+func sourceEntries(key []byte, r *recordpb.Source) []entry {
+	es := []entry{
+		{bucket: bucketSourceIDs, key: []byte(r.Id), value: key, label: fmt.Sprintf("ID %q", r.Id)},
+		{bucket: bucketSourcesByPublisher, key: cat(strPart(r.Publisher), key)},
+		{bucket: bucketSourcesByKind, key: cat(enumPart(r.Kind), key)},
+		{bucket: bucketSourcesByUpdate, key: cat(timePart(fromTimestamp(r.UpdateTime)), key)},
+	}
+	if r.Url != "" {
+		es = append(es, entry{bucket: bucketSourceURLs, key: bounded(r.Url), value: key, label: fmt.Sprintf("url %q", r.Url)})
+	}
+	return es
+}
+
+// recordKinds lists the records buckets with the function that derives a
+// stored value's entries, for the code that walks every record.
+var recordKinds = []struct {
+	records []byte
+	entries func(key, val []byte) ([]entry, error)
+}{
+	{bucketArticles, func(key, val []byte) ([]entry, error) {
+		r, err := decode(val, &recordpb.Article{})
+		if err != nil {
+			return nil, err
+		}
+		return articleEntries(key, r), nil
+	}},
+	{bucketAnnotations, func(key, val []byte) ([]entry, error) {
+		r, err := decode(val, &recordpb.Annotation{})
+		if err != nil {
+			return nil, err
+		}
+		return annotationEntries(key, r), nil
+	}},
+	{bucketSources, func(key, val []byte) ([]entry, error) {
+		r, err := decode(val, &recordpb.Source{})
+		if err != nil {
+			return nil, err
+		}
+		return sourceEntries(key, r), nil
+	}},
+}
+
+func entryID(e entry) string { return string(e.bucket) + "\x00" + string(e.key) }
+
+func entrySet(es []entry) map[string]entry {
+	m := make(map[string]entry, len(es))
+	for _, e := range es {
+		m[entryID(e)] = e
+	}
+	return m
+}
+
+// checkUnique fails with ErrAlreadyExists when a unique entry of es is held
+// by a record other than key. It runs before anything is written, so a
+// failed write leaves no trace even before the transaction rolls back.
+func checkUnique(tx *bbolt.Tx, es []entry, key []byte) error {
+	for _, e := range es {
+		rule := uniqueRules[string(e.bucket)]
+		if rule == nil {
+			continue
+		}
+		holder := tx.Bucket(e.bucket).Get(e.key)
+		if holder == nil || bytes.Equal(holder, key) {
+			continue
+		}
+		name := recordName(tx, rule.records, holder)
+		msg := fmt.Sprintf("%s is already taken by %s", e.label, name)
+		switch rule.what {
+		case "ID":
+			msg = fmt.Sprintf("%s already exists: choose another ID, or leave it empty to have one generated", name)
+		default:
+			msg += fmt.Sprintf(": each %s must be unique; update %s instead, or change the %s", rule.what, name, rule.what)
+		}
+		return &store.Error{Kind: store.ErrAlreadyExists, Reason: rule.reason, Resource: name, Message: msg}
+	}
+	return nil
+}
+
+// recordName returns the resource name of the record under key, for
+// messages.
+func recordName(tx *bbolt.Tx, records, key []byte) string {
+	val := tx.Bucket(records).Get(key)
+	switch string(records) {
+	case string(bucketArticles):
+		if r, err := decode(val, &recordpb.Article{}); err == nil {
+			return store.ArticleName(r.Id)
+		}
+	case string(bucketAnnotations):
+		if r, err := decode(val, &recordpb.Annotation{}); err == nil {
+			return store.AnnotationName(r.ArticleId, r.Id)
+		}
+	case string(bucketSources):
+		if r, err := decode(val, &recordpb.Source{}); err == nil {
+			return store.SourceName(r.Id)
+		}
+	}
+	return fmt.Sprintf("the record %x of %s", key, records)
+}
+
+// updateEntries turns the derived buckets from old's entries into new's,
+// touching only keys that differ.
+func updateEntries(tx *bbolt.Tx, old, new []entry) error {
+	olds, news := entrySet(old), entrySet(new)
+	for id, e := range olds {
+		if _, ok := news[id]; !ok {
+			if err := tx.Bucket(e.bucket).Delete(e.key); err != nil {
+				return err
+			}
+		}
+	}
+	for id, e := range news {
+		if o, ok := olds[id]; ok && bytes.Equal(o.value, e.value) {
+			continue
+		}
+		if err := tx.Bucket(e.bucket).Put(e.key, e.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putRecord stores a record under key and moves its entries from old to
+// new. Unique conflicts must have been checked.
+func putRecord(tx *bbolt.Tx, records, key []byte, val []byte, old, new []entry) error {
+	if err := updateEntries(tx, old, new); err != nil {
+		return err
+	}
+	return tx.Bucket(records).Put(key, val)
+}
+
+// deleteRecord removes a record and its entries.
+func deleteRecord(tx *bbolt.Tx, records, key []byte, old []entry) error {
+	if err := updateEntries(tx, old, nil); err != nil {
+		return err
+	}
+	return tx.Bucket(records).Delete(key)
+}
+
+// RebuildIndexes drops every derived bucket (ID, unique and secondary
+// indexes) and recreates it from the records, in one transaction. Use it
+// after Check reports an index inconsistency, or in a migration that adds an
+// index.
+func (s *Store) RebuildIndexes() error {
+	return s.db.Update(rebuildIndexes)
+}
+
+func rebuildIndexes(tx *bbolt.Tx) error {
+	for _, b := range buckets {
+		if !b.derived {
+			continue
+		}
+		if err := tx.DeleteBucket(b.name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return err
+		}
+		nb, err := tx.CreateBucket(b.name)
+		if err != nil {
+			return err
+		}
+		// Rebuilt buckets are filled in no particular key order, but full
+		// pages are what a bulk fill wants.
+		nb.FillPercent = 0.9
+	}
+	for _, k := range recordKinds {
+		err := tx.Bucket(k.records).ForEach(func(key, val []byte) error {
+			es, err := k.entries(key, val)
+			if err != nil {
+				return fmt.Errorf("%s record %x: %w", k.records, key, err)
+			}
+			for _, e := range es {
+				if err := tx.Bucket(e.bucket).Put(e.key, e.value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expectedEntries derives every derived bucket's content from the records:
+// bucket name → key → value.
+func expectedEntries(tx *bbolt.Tx) (map[string]map[string][]byte, error) {
+	want := map[string]map[string][]byte{}
+	for _, b := range buckets {
+		if b.derived {
+			want[string(b.name)] = map[string][]byte{}
+		}
+	}
+	for _, k := range recordKinds {
+		err := tx.Bucket(k.records).ForEach(func(key, val []byte) error {
+			es, err := k.entries(key, val)
+			if err != nil {
+				return fmt.Errorf("%s record %x: %w", k.records, key, err)
+			}
+			for _, e := range es {
+				bk := want[string(e.bucket)]
+				if prev, ok := bk[string(e.key)]; ok && !bytes.Equal(prev, e.value) {
+					return fmt.Errorf("%s: key %q is claimed by records %x and %x", e.bucket, e.key, prev, e.value)
+				}
+				bk[string(e.key)] = clone(e.value)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return want, nil
+}
+
+// checkIndexes compares every derived bucket with what the records say it
+// must hold and describes up to maxDiffs differences.
+func checkIndexes(tx *bbolt.Tx) error {
+	want, err := expectedEntries(tx)
+	if err != nil {
+		return err
+	}
+	const maxDiffs = 10
+	var diffs []string
+	for _, b := range buckets {
+		if !b.derived {
+			continue
+		}
+		exp := want[string(b.name)]
+		seen := 0
+		err := tx.Bucket(b.name).ForEach(func(k, v []byte) error {
+			wv, ok := exp[string(k)]
+			switch {
+			case !ok:
+				diffs = append(diffs, fmt.Sprintf("%s: stray key %q", b.name, k))
+			case !bytes.Equal(wv, v):
+				diffs = append(diffs, fmt.Sprintf("%s: key %q holds %x, want %x", b.name, k, v, wv))
+			default:
+				seen++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if seen < len(exp) {
+			var missing []string
+			for k := range exp {
+				if tx.Bucket(b.name).Get([]byte(k)) == nil {
+					missing = append(missing, fmt.Sprintf("%s: missing key %q", b.name, k))
+				}
+			}
+			slices.Sort(missing)
+			diffs = append(diffs, missing...)
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	more := ""
+	if len(diffs) > maxDiffs {
+		more = fmt.Sprintf("\n(and %d more)", len(diffs)-maxDiffs)
+		diffs = diffs[:maxDiffs]
+	}
+	return fmt.Errorf("indexes disagree with the records (RebuildIndexes repairs them):\n%s%s", strings.Join(diffs, "\n"), more)
+}

@@ -1,0 +1,132 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+var keySchemaVersion = []byte("schema_version")
+
+// migration moves a file from version-1 to version.
+type migration struct {
+	version uint64
+	name    string
+	migrate func(*bbolt.Tx) error
+}
+
+// migrations MUST be ordered by version, starting at 1 with no gaps; the last
+// one's version is the schema version this binary writes. Never edit a
+// migration that has shipped: add one. Each migration gets a test that writes
+// the old shape and checks the new one (migrate_test.go), and the bucket tree
+// in schema.go is updated with it.
+//
+// A variable, not a constant list, so tests can append migrations and watch
+// them run.
+var migrations = []migration{
+	{version: 1, name: "create the buckets", migrate: createBuckets(1)},
+}
+
+// createBuckets returns a migration step creating the buckets that version
+// introduced.
+func createBuckets(version uint64) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error {
+		for _, b := range buckets {
+			if b.since != version {
+				continue
+			}
+			if _, err := tx.CreateBucketIfNotExists(b.name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b.name, err)
+			}
+		}
+		return nil
+	}
+}
+
+// errUpToDate rolls back the migration transaction when another process
+// migrated the file between our read and our write.
+var errUpToDate = errors.New("up to date")
+
+// migrate brings the file at db to the newest schema version, applying every
+// pending migration in one write transaction so that a crash leaves the file
+// at its old version or the new one, never between. A file already up to date
+// costs one read transaction.
+func migrate(db *bbolt.DB) error {
+	latest := migrations[len(migrations)-1].version
+	var current uint64
+	if err := db.View(func(tx *bbolt.Tx) (err error) {
+		current, err = schemaVersion(tx, latest)
+		return err
+	}); err != nil {
+		return err
+	}
+	if current == latest {
+		return nil
+	}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		current, err := schemaVersion(tx, latest)
+		if err != nil {
+			return err
+		}
+		if current == latest {
+			return errUpToDate
+		}
+		for _, m := range migrations {
+			if m.version <= current {
+				continue
+			}
+			if err := m.migrate(tx); err != nil {
+				return fmt.Errorf("schema migration %d (%s): %w", m.version, m.name, err)
+			}
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil {
+				return fmt.Errorf("schema migration %d (%s) left no meta bucket", m.version, m.name)
+			}
+			if err := meta.Put(keySchemaVersion, u64(m.version)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errUpToDate) {
+		return nil
+	}
+	return err
+}
+
+// schemaVersion reads the file's schema version: 0 for a new, empty file.
+func schemaVersion(tx *bbolt.Tx, latest uint64) (uint64, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		_ = tx.ForEach(func([]byte, *bbolt.Bucket) error {
+			empty = false
+			return nil
+		})
+		if !empty {
+			return 0, errors.New("the file holds bbolt buckets but no schema version: it is not a factcheck database")
+		}
+		return 0, nil
+	}
+	v := meta.Get(keySchemaVersion)
+	if len(v) != 8 {
+		return 0, fmt.Errorf("meta/schema_version is %d bytes, want 8: the file is damaged or not a factcheck database", len(v))
+	}
+	version := binary.BigEndian.Uint64(v)
+	if version > latest {
+		return 0, &tooNewError{version: version, latest: latest}
+	}
+	return version, nil
+}
+
+// tooNewError words ErrSchemaTooNew for the operator.
+type tooNewError struct{ version, latest uint64 }
+
+func (e *tooNewError) Error() string {
+	return fmt.Sprintf("database schema version %d is newer than this factcheckd supports (%d): upgrade factcheckd",
+		e.version, e.latest)
+}
+
+func (e *tooNewError) Unwrap() error { return ErrSchemaTooNew }

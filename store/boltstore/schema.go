@@ -1,0 +1,190 @@
+// Package boltstore is the bbolt backend of store.Store: one file holds every
+// article, annotation and source, their indexes and the schema version. It
+// owns the file format (the bucket tree below, the record messages in
+// internal/recordpb and the migrations that move old files forward), the
+// query planning of List calls, and the integrity rules of the store.Store
+// contract (uniqueness, references between records, anchoring).
+//
+// It depends on store (the contract it implements), store/filter (to evaluate
+// list filters), anchor (to resolve spans inside the write transaction) and
+// go.etcd.io/bbolt.
+//
+// # Bucket tree (schema version 1)
+//
+// Update this tree whenever the layout changes, together with a new migration
+// in migrate.go and its test.
+//
+//	meta
+//	  schema_version                    : <u64>  the last migration applied
+//	articles                            records; NextSequence allocates <artKey>
+//	  <artKey>                          : recordpb.Article
+//	annotations                         records; NextSequence allocates <annKey>
+//	  <annKey>                          : recordpb.Annotation
+//	sources                             records; NextSequence allocates <srcKey>
+//	  <srcKey>                          : recordpb.Source
+//
+//	article_ids                         ID → key (IDs are unique)
+//	  <id>                              : <artKey>
+//	annotation_ids                      (annotation IDs are unique per article)
+//	  <artKey><id>                      : <annKey>
+//	source_ids
+//	  <id>                              : <srcKey>
+//
+//	article_urls                        unique fields (empty values are not indexed)
+//	  <bounded url>                     : <artKey>
+//	source_urls
+//	  <bounded url>                     : <srcKey>
+//	annotation_external_ids
+//	  <bounded external_id>             : <annKey>
+//
+//	articles_by_publisher               secondary indexes: nil values; the key
+//	  <str publisher><artKey>           : nil   ends with the record key, so a
+//	articles_by_language                        prefix scan returns records in
+//	  <str language><artKey>            : nil   creation order
+//	articles_by_label
+//	  <str key><str value><artKey>      : nil
+//	articles_by_update
+//	  <time update_time><artKey>        : nil
+//	annotations_by_article
+//	  <artKey><annKey>                  : nil
+//	annotations_by_state
+//	  <enum state><annKey>              : nil
+//	annotations_by_rating
+//	  <enum verdict.rating><annKey>     : nil
+//	annotations_by_status
+//	  <enum anchor.status><annKey>      : nil
+//	annotations_by_claimant
+//	  <str claim.claimant.name><annKey> : nil
+//	annotations_by_source               also answers "who cites this source?"
+//	  <srcKey><annKey>                  : nil
+//	annotations_by_label
+//	  <str key><str value><annKey>      : nil
+//	annotations_by_update
+//	  <time update_time><annKey>        : nil
+//	sources_by_publisher
+//	  <str publisher><srcKey>           : nil
+//	sources_by_kind
+//	  <enum kind><srcKey>               : nil
+//	sources_by_update
+//	  <time update_time><srcKey>        : nil
+//
+// Encodings:
+//
+//	<u64>, <artKey>, <annKey>, <srcKey>
+//	            8-byte big-endian unsigned integer; record keys come from the
+//	            records bucket's NextSequence (1, 2, …), so they sort in
+//	            creation order and are never reused.
+//	<id>        the ID's bytes.
+//	<bounded s> the bytes of s; a string longer than 512 bytes is cut to its
+//	            first 480 bytes followed by the 32-byte SHA-256 of the whole,
+//	            which keeps keys far below bbolt's 32 KiB limit.
+//	<str s>     2-byte big-endian length of <bounded s>, then <bounded s>: the
+//	            length prefix keeps a shorter value from being a prefix of a
+//	            longer one.
+//	<enum v>    4-byte big-endian two's complement int32.
+//	<time t>    8-byte big-endian t.UnixNano() with the sign bit flipped, so
+//	            that times before 1970 sort first.
+//
+// Everything but the records and meta is derived from the records:
+// RebuildIndexes recreates it, and Check verifies it.
+package boltstore
+
+// bucket is one top-level bucket of the file.
+type bucket struct {
+	name []byte
+	// since is the schema version whose migration creates the bucket.
+	since uint64
+	// derived buckets are rebuilt from the records by RebuildIndexes.
+	derived bool
+	// unique buckets map a field's value to the one record that holds it;
+	// taken names the conflict for the error a second holder gets.
+	unique *uniqueRule
+}
+
+// uniqueRule describes the ErrAlreadyExists error of a unique bucket.
+type uniqueRule struct {
+	reason string
+	// what names the field in messages: "ID", "url", "external_id".
+	what string
+	// records is the records bucket of the holders, to name the holder.
+	records []byte
+}
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketArticles    = []byte("articles")
+	bucketAnnotations = []byte("annotations")
+	bucketSources     = []byte("sources")
+
+	bucketArticleIDs    = []byte("article_ids")
+	bucketAnnotationIDs = []byte("annotation_ids")
+	bucketSourceIDs     = []byte("source_ids")
+
+	bucketArticleURLs          = []byte("article_urls")
+	bucketSourceURLs           = []byte("source_urls")
+	bucketAnnotationExternalID = []byte("annotation_external_ids")
+
+	bucketArticlesByPublisher = []byte("articles_by_publisher")
+	bucketArticlesByLanguage  = []byte("articles_by_language")
+	bucketArticlesByLabel     = []byte("articles_by_label")
+	bucketArticlesByUpdate    = []byte("articles_by_update")
+
+	bucketAnnotationsByArticle  = []byte("annotations_by_article")
+	bucketAnnotationsByState    = []byte("annotations_by_state")
+	bucketAnnotationsByRating   = []byte("annotations_by_rating")
+	bucketAnnotationsByStatus   = []byte("annotations_by_status")
+	bucketAnnotationsByClaimant = []byte("annotations_by_claimant")
+	bucketAnnotationsBySource   = []byte("annotations_by_source")
+	bucketAnnotationsByLabel    = []byte("annotations_by_label")
+	bucketAnnotationsByUpdate   = []byte("annotations_by_update")
+
+	bucketSourcesByPublisher = []byte("sources_by_publisher")
+	bucketSourcesByKind      = []byte("sources_by_kind")
+	bucketSourcesByUpdate    = []byte("sources_by_update")
+)
+
+// buckets declares every bucket once, so that migrations, RebuildIndexes and
+// Check walk one list.
+var buckets = []bucket{
+	{name: bucketMeta, since: 1},
+	{name: bucketArticles, since: 1},
+	{name: bucketAnnotations, since: 1},
+	{name: bucketSources, since: 1},
+
+	{name: bucketArticleIDs, since: 1, derived: true, unique: &uniqueRule{"ARTICLE_ALREADY_EXISTS", "ID", bucketArticles}},
+	{name: bucketAnnotationIDs, since: 1, derived: true, unique: &uniqueRule{"ANNOTATION_ALREADY_EXISTS", "ID", bucketAnnotations}},
+	{name: bucketSourceIDs, since: 1, derived: true, unique: &uniqueRule{"SOURCE_ALREADY_EXISTS", "ID", bucketSources}},
+
+	{name: bucketArticleURLs, since: 1, derived: true, unique: &uniqueRule{"URL_ALREADY_EXISTS", "url", bucketArticles}},
+	{name: bucketSourceURLs, since: 1, derived: true, unique: &uniqueRule{"URL_ALREADY_EXISTS", "url", bucketSources}},
+	{name: bucketAnnotationExternalID, since: 1, derived: true, unique: &uniqueRule{"EXTERNAL_ID_ALREADY_EXISTS", "external_id", bucketAnnotations}},
+
+	{name: bucketArticlesByPublisher, since: 1, derived: true},
+	{name: bucketArticlesByLanguage, since: 1, derived: true},
+	{name: bucketArticlesByLabel, since: 1, derived: true},
+	{name: bucketArticlesByUpdate, since: 1, derived: true},
+
+	{name: bucketAnnotationsByArticle, since: 1, derived: true},
+	{name: bucketAnnotationsByState, since: 1, derived: true},
+	{name: bucketAnnotationsByRating, since: 1, derived: true},
+	{name: bucketAnnotationsByStatus, since: 1, derived: true},
+	{name: bucketAnnotationsByClaimant, since: 1, derived: true},
+	{name: bucketAnnotationsBySource, since: 1, derived: true},
+	{name: bucketAnnotationsByLabel, since: 1, derived: true},
+	{name: bucketAnnotationsByUpdate, since: 1, derived: true},
+
+	{name: bucketSourcesByPublisher, since: 1, derived: true},
+	{name: bucketSourcesByKind, since: 1, derived: true},
+	{name: bucketSourcesByUpdate, since: 1, derived: true},
+}
+
+// uniqueRules maps a unique bucket's name to its rule.
+var uniqueRules = func() map[string]*uniqueRule {
+	m := map[string]*uniqueRule{}
+	for _, b := range buckets {
+		if b.unique != nil {
+			m[string(b.name)] = b.unique
+		}
+	}
+	return m
+}()

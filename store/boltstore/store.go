@@ -1,0 +1,172 @@
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/factcheck/factcheck/store"
+)
+
+// Options configures Open.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file lock before failing with ErrLocked; zero means one second.
+	LockTimeout time.Duration
+	// NoSync skips the fsync of every commit. UNSAFE: a crash or power loss
+	// can lose acknowledged writes or corrupt the file. For tests and for
+	// loads that can be redone from scratch only.
+	NoSync bool
+	// Clock returns the current time for timestamps and generated IDs; nil
+	// means time.Now. Tests set it to control time.
+	Clock func() time.Time
+}
+
+// ErrLocked is wrapped by the error Open returns when another process (or
+// another Store in this one) holds the database file.
+var ErrLocked = errors.New("database file is locked")
+
+// ErrSchemaTooNew is wrapped by the error Open returns for a file written by
+// a newer factcheckd, whose layout this binary does not know.
+var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+
+// lockedError words ErrLocked for the person starting a second server.
+type lockedError struct {
+	path    string
+	timeout time.Duration
+}
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("database file %q is in use by another process (is another factcheckd running?); gave up after %s",
+		e.path, e.timeout)
+}
+
+func (e *lockedError) Unwrap() error { return ErrLocked }
+
+// Store is a store.Store on one bbolt file. Its methods are safe for
+// concurrent use: bbolt runs one write transaction at a time and any number
+// of read transactions beside it.
+type Store struct {
+	db  *bbolt.DB
+	now func() time.Time
+	ids idGen
+	// examined counts records that List calls decoded as candidates, so that
+	// tests can tell an index lookup from a scan.
+	examined atomic.Int64
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens or creates the database file at path and brings its schema up to
+// date. Every acknowledged write is fsynced unless opts.NoSync is set.
+func Open(path string, opts Options) (*Store, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		// Without a timeout a second server would hang on the flock forever.
+		Timeout: timeout,
+		// The freelist is rebuilt by a scan at open instead of being
+		// written at every commit: measured faster commits in etcd and
+		// containerd, at the cost of a slower open after a crash.
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+		NoSync:         opts.NoSync,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &lockedError{path: path, timeout: timeout}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database file %q: %w", path, err)
+	}
+	if err := migrate(db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("database file %q: %w", path, err)
+	}
+	s := &Store{db: db, now: opts.Clock}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Close releases the file. Calls after Close fail.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Check verifies the file: bbolt's page-level consistency check, then that
+// every derived bucket holds exactly what the records imply. It reads the
+// whole file in one read transaction; tests run it after every test.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		var errs []string
+		for err := range tx.Check() {
+			errs = append(errs, err.Error())
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("bbolt consistency check failed:\n%s", strings.Join(errs, "\n"))
+		}
+		return checkIndexes(tx)
+	})
+}
+
+// clock returns the current time in UTC, as every stored time is.
+func (s *Store) clock() time.Time { return s.now().UTC() }
+
+// view and update start a transaction unless ctx is already done: a request
+// whose caller gave up should not take the write lock.
+func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+// checkEtag fails with ErrConflict when the caller gave an etag that is not
+// the stored one.
+func checkEtag(resource, given, stored string) error {
+	if given != "" && given != stored {
+		return store.Conflict(resource, given, stored)
+	}
+	return nil
+}
+
+// lookup returns the record key an ID bucket maps key to, copied, or nil.
+func lookup(tx *bbolt.Tx, ids, key []byte) []byte {
+	return clone(tx.Bucket(ids).Get(key))
+}
+
+// nextKey allocates the next record key of a records bucket.
+func nextKey(tx *bbolt.Tx, records []byte) ([]byte, error) {
+	n, err := tx.Bucket(records).NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	return u64(n), nil
+}
+
+// newID generates an ID that no record in the ID bucket holds yet; keyPrefix
+// scopes it (the article key for annotation IDs).
+func (s *Store) newID(tx *bbolt.Tx, prefix byte, ids, keyPrefix []byte) string {
+	for {
+		id := s.ids.next(prefix, s.now())
+		// A caller may have chosen this very ID; unlikely, but cheap to
+		// rule out.
+		if tx.Bucket(ids).Get(cat(keyPrefix, []byte(id))) == nil {
+			return id
+		}
+	}
+}
