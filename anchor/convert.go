@@ -18,20 +18,46 @@ type walker struct {
 	b, cp, u16 int
 }
 
-// toCP advances to code point cp and reports whether the text is long
-// enough; if not, the walker stops at the end of the text.
-func (w *walker) toCP(cp int) bool {
+// run advances until the walker reaches or passes any of the three limits,
+// or the end of the text. It is the only loop that decodes text forward, so
+// every conversion agrees on where code points start.
+//
+// Runs of ASCII go eight bytes at a time and two-byte sequences (Arabic,
+// Cyrillic, Greek, Hebrew, Latin accents) are decoded inline; the rest goes
+// through utf8.DecodeRuneInString.
+func (w *walker) run(maxB, maxCP, maxU16 int) {
 	s, b, c, u := w.s, w.b, w.cp, w.u16
-	for c < cp && b < len(s) {
-		if s[b] < utf8.RuneSelf {
-			b, c, u = b+1, c+1, u+1
+	maxB = min(maxB, len(s))
+	for b < maxB && c < maxCP && u < maxU16 {
+		x := s[b]
+		if x < utf8.RuneSelf {
+			if b+8 <= maxB && c+8 <= maxCP && u+8 <= maxU16 && asciiWord(s[b:b+8]) {
+				b, c, u = b+8, c+8, u+8
+			} else {
+				b, c, u = b+1, c+1, u+1
+			}
+			continue
+		}
+		if 0xC2 <= x && x <= 0xDF && b+1 < len(s) && s[b+1]&0xC0 == 0x80 {
+			b, c, u = b+2, c+1, u+1
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[b:])
 		b, c, u = b+n, c+1, u+utf16Len(r)
 	}
 	w.b, w.cp, w.u16 = b, c, u
-	return c == cp
+}
+
+// asciiWord reports whether all eight bytes of s are ASCII.
+func asciiWord(s string) bool {
+	return (s[0]|s[1]|s[2]|s[3]|s[4]|s[5]|s[6]|s[7])&0x80 == 0
+}
+
+// toCP advances to code point cp and reports whether the text is long
+// enough; if not, the walker stops at the end of the text.
+func (w *walker) toCP(cp int) bool {
+	w.run(len(w.s), cp, maxInt)
+	return w.cp == cp
 }
 
 // toByte advances to byte offset b and reports whether it starts a code
@@ -39,34 +65,18 @@ func (w *walker) toCP(cp int) bool {
 // walker stops just past that code point, which is still before any later
 // boundary, so callers may keep calling it with ascending offsets.
 func (w *walker) toByte(b int) bool {
-	s, i, c, u := w.s, w.b, w.cp, w.u16
-	for i < b && i < len(s) {
-		if s[i] < utf8.RuneSelf {
-			i, c, u = i+1, c+1, u+1
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i, c, u = i+n, c+1, u+utf16Len(r)
-	}
-	w.b, w.cp, w.u16 = i, c, u
-	return i == b
+	w.run(b, maxInt, maxInt)
+	return w.b == b
 }
 
 // toU16 advances to UTF-16 offset u and reports whether it starts a code
 // point; an offset between the two halves of a surrogate pair does not.
 func (w *walker) toU16(u int) bool {
-	s, b, c, v := w.s, w.b, w.cp, w.u16
-	for v < u && b < len(s) {
-		if s[b] < utf8.RuneSelf {
-			b, c, v = b+1, c+1, v+1
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[b:])
-		b, c, v = b+n, c+1, v+utf16Len(r)
-	}
-	w.b, w.cp, w.u16 = b, c, v
-	return v == u
+	w.run(len(w.s), maxInt, u)
+	return w.u16 == u
 }
+
+const maxInt = int(^uint(0) >> 1)
 
 // utf16Len is how many UTF-16 units r takes. Invalid input decodes to
 // U+FFFD, which takes one, as it does when JavaScript decodes the same bytes.

@@ -65,7 +65,7 @@ func positionReversedError(text string, sel Selector) *Error {
 	}
 }
 
-func positionMismatchError(text string, sel Selector, loc location) *Error {
+func positionMismatchError(text string, sel Selector, loc match) *Error {
 	where, cands := whereQuote(text, sel.Exact)
 	return &Error{
 		Reason: ReasonPositionMismatch,

@@ -31,18 +31,18 @@ func resolvePosition(text string, sel Selector) (Result, error) {
 	if sel.Start < 0 {
 		return Result{}, positionRangeError(text, sel, "position.start")
 	}
-	loc, ok := locate(text, sel.Start, sel.End)
+	m, ok := locate(text, sel.Start, max(sel.Start, sel.End))
 	switch {
-	case !ok && sel.Start > loc.textEnd:
+	case !ok && m.cp.Start < sel.Start:
 		return Result{}, positionRangeError(text, sel, "position.start")
 	case !ok:
 		return Result{}, positionRangeError(text, sel, "position.end")
 	case sel.End <= sel.Start:
 		return Result{}, positionReversedError(text, sel)
-	case text[loc.b.Start:loc.b.End] != sel.Exact:
-		return Result{}, positionMismatchError(text, sel, loc)
+	case text[m.b.Start:m.b.End] != sel.Exact:
+		return Result{}, positionMismatchError(text, sel, m)
 	}
-	return loc.result(text, sel), nil
+	return m.result(text, sel), nil
 }
 
 func resolveQuote(text string, sel Selector) (Result, error) {
@@ -51,159 +51,57 @@ func resolveQuote(text string, sel Selector) (Result, error) {
 	case 0:
 		return Result{}, notFoundError(text, sel)
 	case 1:
-		loc, _ := locate(text, ms[0].cp.Start, ms[0].cp.End)
-		return loc.result(text, sel), nil
+		return ms[0].result(text, sel), nil
 	default:
 		return Result{}, ambiguousError(sel, ms, total)
 	}
 }
 
-// location is a code point span with everything a Result needs, found in
-// one pass over the text.
-type location struct {
-	cp, b, u16 Span
-	// prefixStart and suffixEnd are the byte offsets ContextLength code
-	// points before and after the span, clipped to the text.
-	prefixStart, suffixEnd int
-	// textEnd is the text length in code points, known only when the span
-	// did not fit.
-	textEnd int
-}
+// match is a span of the text in all three units.
+type match struct{ cp, b, u16 Span }
 
-// locate finds the code point span [start, end) of text. It reports false
-// when start or end is past the end of the text (end < start is the
-// caller's to check; the span then ends where it starts).
-func locate(text string, start, end int) (location, bool) {
-	if end < start {
-		end = start
-	}
+// locate finds the code point span [start, end) of text, start <= end, in
+// one pass. When the text is too short it reports false, with m.cp.Start
+// set to start, or to the text length if start is past it.
+func locate(text string, start, end int) (m match, ok bool) {
 	w := walker{s: text}
-	w.toCP(start - ContextLength)
-	loc := location{cp: Span{start, end}, prefixStart: w.b}
 	if !w.toCP(start) {
-		loc.textEnd = w.cp
-		return loc, false
+		return match{cp: Span{w.cp, w.cp}}, false
 	}
-	loc.b.Start, loc.u16.Start = w.b, w.u16
+	m.cp.Start, m.b.Start, m.u16.Start = start, w.b, w.u16
 	if !w.toCP(end) {
-		loc.textEnd = w.cp
-		return loc, false
+		return m, false
 	}
-	loc.b.End, loc.u16.End = w.b, w.u16
-	w.toCP(end + ContextLength)
-	loc.suffixEnd = w.b
-	return loc, true
+	m.cp.End, m.b.End, m.u16.End = end, w.b, w.u16
+	return m, true
 }
 
-func (loc location) result(text string, sel Selector) Result {
+func (m match) result(text string, sel Selector) Result {
 	r := Result{
-		Start: loc.cp.Start, End: loc.cp.End,
+		Start: m.cp.Start, End: m.cp.End,
 		Prefix: sel.Prefix, Suffix: sel.Suffix,
-		UTF16: loc.u16, UTF8: loc.b,
+		UTF16: m.u16, UTF8: m.b,
 	}
 	// Clone so that a stored annotation does not pin the whole article text.
 	if r.Prefix == "" {
-		r.Prefix = strings.Clone(text[loc.prefixStart:loc.b.Start])
+		r.Prefix = strings.Clone(text[contextStart(text, m.b.Start):m.b.Start])
 	}
 	if r.Suffix == "" {
-		r.Suffix = strings.Clone(text[loc.b.End:loc.suffixEnd])
+		w := walker{s: text, b: m.b.End}
+		w.toCP(ContextLength)
+		r.Suffix = strings.Clone(text[m.b.End:w.b])
 	}
 	return r
 }
 
-// match is one occurrence of a quote, in code points and in bytes.
-type match struct{ cp, b Span }
-
-// search finds every place where exact occurs in text directly after prefix
-// and directly before suffix, overlapping places included, in text order. It
-// returns the first keep of them and, when countAll is set, how many there
-// are (else it stops after keep).
-//
-// It searches for prefix+exact+suffix with strings.Index, so the common case
-// runs at memchr speed with no per-position comparison. Overlapping
-// occurrences are followed through the pattern's period: after a match at i
-// the next one cannot start before i+period, and one at i+period needs only
-// its last period bytes checked. That keeps even "aaaa…" in "aaaa…" linear.
-func search(text, prefix, exact, suffix string, keep int, countAll bool) (ms []match, total int) {
-	pat := prefix + exact + suffix
-	if len(pat) > len(text) {
-		return nil, 0
+// contextStart returns the byte offset ContextLength code points before the
+// code point boundary b, or 0. Decoding backwards from a boundary splits
+// invalid bytes exactly as decoding forwards does, so this agrees with the
+// walker without a pass from the start of the text.
+func contextStart(text string, b int) int {
+	for k := 0; k < ContextLength && b > 0; k++ {
+		_, n := utf8.DecodeLastRuneInString(text[:b])
+		b -= n
 	}
-	exactLen := Length(exact)
-	// A valid UTF-8 quote always matches on code point boundaries: its first
-	// byte cannot continue a sequence and its last sequence is complete.
-	// Only an invalid one (bytes cut from the middle of a character) needs
-	// its ends checked against how the text decodes.
-	checked := !utf8.ValidString(exact)
-	var starts, ends walker // used when checked
-	starts.s, ends.s = text, text
-	countedTo, countedCP := 0, 0 // used when !checked
-
-	period := 0
-	for i := strings.Index(text, pat); i >= 0; {
-		bs := i + len(prefix)
-		be := bs + len(exact)
-		ok := true
-		var cs int
-		if checked {
-			ok = starts.toByte(bs)
-			ok = ends.toByte(be) && ok
-			cs = starts.cp
-		} else {
-			countedCP += utf8.RuneCountInString(text[countedTo:bs])
-			countedTo = bs
-			cs = countedCP
-		}
-		if ok {
-			total++
-			if len(ms) < keep {
-				ms = append(ms, match{cp: Span{cs, cs + exactLen}, b: Span{bs, be}})
-			}
-			if !countAll && total >= keep {
-				break
-			}
-		}
-
-		if period == 0 {
-			period = smallestPeriod(pat)
-		}
-		from := i + period
-		if period < len(pat) {
-			if end := from + len(pat); end <= len(text) && text[i+len(pat):end] == pat[len(pat)-period:] {
-				i = from
-				continue
-			}
-			from++
-		}
-		if from > len(text) {
-			break
-		}
-		j := strings.Index(text[from:], pat)
-		if j < 0 {
-			break
-		}
-		i = from + j
-	}
-	return ms, total
-}
-
-// smallestPeriod returns the smallest p > 0 with s[k] == s[k+p] for all k,
-// which is len(s) when s does not overlap itself. It is the Knuth-Morris-Pratt
-// failure function's last entry, subtracted from len(s).
-func smallestPeriod(s string) int {
-	fail := make([]int32, len(s))
-	k := int32(0)
-	for i := 1; i < len(s); i++ {
-		for k > 0 && s[i] != s[k] {
-			k = fail[k-1]
-		}
-		if s[i] == s[k] {
-			k++
-		}
-		fail[i] = k
-	}
-	if len(s) == 0 {
-		return 1
-	}
-	return len(s) - int(fail[len(s)-1])
+	return b
 }
