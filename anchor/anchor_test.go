@@ -268,6 +268,11 @@ func TestResolveErrors(t *testing.T) {
 			contains: []string{"UTF-8 bytes", "use [13,17)"},
 		},
 		{
+			name: "mismatch that prints alike", text: "the " + cafe + " owner", sel: Selector{Exact: "the caf\u00e9", HasPosition: true, Start: 0, End: 9},
+			reason: ReasonPositionMismatch, field: "position",
+			contains: []string{"they part ways after 7 code points: U+0065 U+0301 in the text, U+00E9 in the quote", "the quote does not occur in the text"},
+		},
+		{
 			name: "not found", text: talks, sel: Selector{Exact: "said yes"},
 			reason: ReasonQuoteNotFound, field: "quote.exact",
 			contains: []string{`the quote "said yes" does not occur in the text`, "character for character"},

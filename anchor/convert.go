@@ -8,7 +8,11 @@ import "unicode/utf8"
 // offsets from a client that holds the text as []rune agree with ours.
 
 // Length returns the length of text in Unicode code points.
-func Length(text string) int { return utf8.RuneCountInString(text) }
+func Length(text string) int {
+	w := walker{s: text}
+	w.run(len(text), maxInt, maxInt)
+	return w.cp
+}
 
 // walker moves forward through a text keeping the byte, code point and
 // UTF-16 offsets of its position in step, so that one pass can convert any

@@ -70,8 +70,9 @@ func positionMismatchError(text string, sel Selector, loc match) *Error {
 	return &Error{
 		Reason: ReasonPositionMismatch,
 		Field:  "position",
-		Description: fmt.Sprintf("the text at %s reads %s, not the quote %s; %s%s",
-			spanString(loc.cp), snippet(text[loc.b.Start:loc.b.End]), snippet(sel.Exact), where, unitHint(text, sel)),
+		Description: fmt.Sprintf("the text at %s reads %s, not the quote %s%s; %s%s",
+			spanString(loc.cp), snippet(text[loc.b.Start:loc.b.End]), snippet(sel.Exact),
+			difference(text[loc.b.Start:loc.b.End], sel.Exact), where, unitHint(text, sel)),
 		Candidates: cands,
 	}
 }
@@ -142,6 +143,25 @@ func notFoundError(text string, sel Selector) *Error {
 				occurs, listMatches(afterPrefix), listMatches(beforeSuffix)),
 		}
 	}
+}
+
+// difference points at the first code point where got and want part ways,
+// when they share an opening: two strings can print alike and still differ
+// (a curly apostrophe, a decomposed accent), and a long pair elided in the
+// middle may differ where the reader cannot see.
+func difference(got, want string) string {
+	i, k := 0, 0
+	for i < len(got) && i < len(want) {
+		_, n := utf8.DecodeRuneInString(got[i:])
+		if got[i:i+n] != want[i:min(i+n, len(want))] {
+			break
+		}
+		i, k = i+n, k+1
+	}
+	if k == 0 || i == len(got) || i == len(want) {
+		return ""
+	}
+	return fmt.Sprintf(" (they part ways after %s: %s in the text, %s in the quote)", plural(k, "code point"), firstRune(got[i:]), firstRune(want[i:]))
 }
 
 // whereQuote says where exact occurs in text, for errors about a position
