@@ -212,7 +212,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "negative start", text: talks, sel: Selector{Exact: "He", HasPosition: true, Start: -1, End: 2},
 			reason: ReasonPositionRange, field: "position.start",
-			contains: []string{"position.start is -1", "from 0", "the quote occurs once, at [0,2)"},
+			contains: []string{"position.start is -1", "from 0", "the quote occurs once, at code points [0,2)"},
 		},
 		{
 			name: "start past the end", text: "abc", sel: Selector{Exact: "a", HasPosition: true, Start: 4, End: 5},
@@ -222,7 +222,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "end past the end", text: talks, sel: Selector{Exact: "maybe.", HasPosition: true, Start: 35, End: 45},
 			reason: ReasonPositionRange, field: "position.end",
-			contains: []string{"position.end is 45", "past the end of the text, which is 41 code points long", "occurs once, at [35,41)"},
+			contains: []string{"position.end is 45", "past the end of the text, which is 41 code points long", "occurs once, at code points [35,41)"},
 		},
 		{
 			name: "end past the end counted in UTF-16 units", text: balloon + " ok", sel: Selector{Exact: "ok", HasPosition: true, Start: 3, End: 5},
@@ -232,7 +232,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "end before start", text: talks, sel: Selector{Exact: "said", HasPosition: true, Start: 8, End: 3},
 			reason: ReasonPositionReversed, field: "position",
-			contains: []string{"position.end (3) is before position.start (8)", "4 code points", "the quote occurs 3 times, at [3,7), [16,20) and [30,34)"},
+			contains: []string{"position.end (3) is before position.start (8)", "4 code points", "the quote occurs 3 times, at code points [3,7), [16,20) and [30,34)"},
 		},
 		{
 			name: "empty span", text: talks, sel: Selector{Exact: "said", HasPosition: true, Start: 3, End: 3},
@@ -242,7 +242,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "mismatch lists where the quote is", text: talks, sel: Selector{Exact: "said no", HasPosition: true, Start: 2, End: 9},
 			reason: ReasonPositionMismatch, field: "position",
-			contains:   []string{`the text at [2,9) reads " said n", not the quote "said no"`, "occurs twice, at [3,10) and [16,23)"},
+			contains:   []string{`the text at code points [2,9) reads " said n", not the quote "said no"`, "occurs twice, at code points [3,10) and [16,23)"},
 			candidates: []Span{{3, 10}, {16, 23}},
 		},
 		{
@@ -253,7 +253,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "mismatch shortens long text", text: longText, sel: Selector{Exact: longText[5:], HasPosition: true, Start: 0, End: Length(longText) - 5},
 			reason: ReasonPositionMismatch, field: "position",
-			contains:   []string{"…", `reads "word word`, "occurs once, at [5,207)"},
+			contains:   []string{"…", `reads "word word`, "occurs once, at code points [5,207)"},
 			candidates: []Span{{5, 207}},
 		},
 		{
@@ -300,7 +300,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "prefix rules every occurrence out", text: talks, sel: Selector{Exact: "said no", Prefix: "We "},
 			reason: ReasonQuoteNotFound, field: "quote.prefix",
-			contains: []string{"occurs twice, at [3,10) and [16,23)", `never right after the given prefix "We "`, `right before them the text has "He " and "he "`, "leave the prefix empty"},
+			contains: []string{"occurs twice, at code points [3,10) and [16,23)", `never right after the given prefix "We "`, `right before them the text has "He " and "he "`, "leave the prefix empty"},
 		},
 		{
 			name: "prefix rules out an occurrence at the start of the text", text: talks, sel: Selector{Exact: "He", Prefix: "x"},
@@ -330,25 +330,25 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "ambiguous", text: talks, sel: Selector{Exact: "said"},
 			reason: ReasonQuoteAmbiguous, field: "quote.exact",
-			contains:   []string{"occurs 3 times, at [3,7), [16,20) and [30,34)", "give position.start and position.end, or a prefix or suffix"},
+			contains:   []string{"occurs 3 times, at code points [3,7), [16,20) and [30,34)", "give position.start and position.end, or a prefix or suffix"},
 			candidates: []Span{{3, 7}, {16, 20}, {30, 34}},
 		},
 		{
 			name: "ambiguous even with context", text: talks, sel: Selector{Exact: "said", Suffix: " no"},
 			reason: ReasonQuoteAmbiguous, field: "quote.exact",
-			contains:   []string{"even with the given suffix", "occurs twice, at [3,7) and [16,20)", "longer prefix or suffix"},
+			contains:   []string{"even with the given suffix", "occurs twice, at code points [3,7) and [16,20)", "longer prefix or suffix"},
 			candidates: []Span{{3, 7}, {16, 20}},
 		},
 		{
 			name: "overlapping occurrences count", text: "aaaa", sel: Selector{Exact: "aaa"},
 			reason: ReasonQuoteAmbiguous, field: "quote.exact",
-			contains:   []string{"twice, at [0,3) and [1,4)"},
+			contains:   []string{"twice, at code points [0,3) and [1,4)"},
 			candidates: []Span{{0, 3}, {1, 4}},
 		},
 		{
 			name: "ambiguous across emoji", text: balloon + "x" + family + "x", sel: Selector{Exact: "x"},
 			reason: ReasonQuoteAmbiguous, field: "quote.exact",
-			contains:   []string{"twice, at [1,2) and [7,8)"},
+			contains:   []string{"twice, at code points [1,2) and [7,8)"},
 			candidates: []Span{{1, 2}, {7, 8}},
 		},
 	}

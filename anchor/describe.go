@@ -70,7 +70,7 @@ func positionMismatchError(text string, sel Selector, loc match) *Error {
 	return &Error{
 		Reason: ReasonPositionMismatch,
 		Field:  "position",
-		Description: fmt.Sprintf("the text at %s reads %s, not the quote %s%s; %s%s",
+		Description: fmt.Sprintf("the text at code points %s reads %s, not the quote %s%s; %s%s",
 			spanString(loc.cp), snippet(text[loc.b.Start:loc.b.End]), snippet(sel.Exact),
 			difference(text[loc.b.Start:loc.b.End], sel.Exact), where, unitHint(text, sel)),
 		Candidates: cands,
@@ -85,10 +85,10 @@ func ambiguousError(sel Selector, ms []match, total int) *Error {
 	var d string
 	switch {
 	case sel.Prefix == "" && sel.Suffix == "":
-		d = fmt.Sprintf("the quote occurs %s, at %s; give position.start and position.end, or a prefix or suffix that only one occurrence has",
+		d = fmt.Sprintf("the quote occurs %s, at code points %s; give position.start and position.end, or a prefix or suffix that only one occurrence has",
 			times(total), listSpans(spans, total))
 	default:
-		d = fmt.Sprintf("even with the given %s, the quote occurs %s, at %s; give position.start and position.end, or a longer prefix or suffix",
+		d = fmt.Sprintf("even with the given %s, the quote occurs %s, at code points %s; give position.start and position.end, or a longer prefix or suffix",
 			contextNames(sel), times(total), listSpans(spans, total))
 	}
 	return &Error{Reason: ReasonQuoteAmbiguous, Field: "quote.exact", Description: d, Candidates: spans}
@@ -115,7 +115,7 @@ func notFoundError(text string, sel Selector) *Error {
 	if sel.Suffix != "" {
 		beforeSuffix, _ = search(text, "", sel.Exact, sel.Suffix, listedSpans, false)
 	}
-	occurs := fmt.Sprintf("the quote occurs %s, at %s", times(total), listSpans(spans, total))
+	occurs := fmt.Sprintf("the quote occurs %s, at code points %s", times(total), listSpans(spans, total))
 	switch {
 	case sel.Prefix != "" && len(afterPrefix) == 0:
 		d := fmt.Sprintf("%s, but never right after the given prefix %s; right before %s the text has %s",
@@ -175,7 +175,7 @@ func whereQuote(text, exact string) (string, []Span) {
 	for i, m := range ms {
 		spans[i] = m.cp
 	}
-	return fmt.Sprintf("the quote occurs %s, at %s", times(total), listSpans(spans, total)), spans
+	return fmt.Sprintf("the quote occurs %s, at code points %s", times(total), listSpans(spans, total)), spans
 }
 
 // unitHint spots the commonest cause of a bad position: a client that
