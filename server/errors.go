@@ -202,6 +202,10 @@ func storeErrorStatus(e *store.Error, prefix string) *status.Status {
 	msg := e.Message
 	if msg == "" {
 		msg = e.Error()
+	} else if e.Resource != "" && !strings.Contains(msg, e.Resource) {
+		// Say which resource, as Error() does: a batch job's log line must
+		// stand on its own.
+		msg = e.Resource + ": " + msg
 	}
 
 	var details []protoadapt.MessageV1

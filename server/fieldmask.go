@@ -37,15 +37,18 @@ type maskSpec[M, D any] struct {
 }
 
 func (s *maskSpec[M, D]) mutablePaths() []string {
-	out := make([]string, 0, len(s.mutable)+1)
+	paths := make([]string, 0, len(s.mutable)+1)
 	for p := range s.mutable {
-		out = append(out, "`"+p+"`")
+		paths = append(paths, p)
 	}
 	if s.labels != nil {
-		out = append(out, "`labels.{key}`")
+		paths = append(paths, "labels.{key}")
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(paths)
+	for i, p := range paths {
+		paths[i] = "`" + p + "`"
+	}
+	return paths
 }
 
 // resolve turns the request's mask into the list of paths to apply,

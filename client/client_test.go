@@ -1,0 +1,313 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/client"
+	"github.com/factcheck/factcheck/server"
+	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/boltstore"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// serve starts the real server over a real bbolt file and returns its
+// address.
+func serve(t *testing.T) string {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "factcheck.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return listen(t, srv, func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func listen(t *testing.T, srv *grpc.Server, after func()) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(lis)
+	}()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-done
+		after()
+	})
+	return lis.Addr().String()
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newClient(t *testing.T, addr string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.New(ctxT(t), addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestStoreErrors: every store sentinel survives the round trip, and the
+// error is still a status with its details.
+func TestStoreErrors(t *testing.T) {
+	c := newClient(t, serve(t), client.WithWaitReady())
+	ctx := ctxT(t)
+	art, err := c.Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{ArticleId: "shafaq-talks", Article: &factcheckv1.Article{
+		Url: "https://shafaq.example/en/talks", Text: "The Washington Post reported that talks have been ongoing.",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := c.Annotations().CreateAnnotation(ctx, &factcheckv1.CreateAnnotationRequest{
+		Parent: art.GetArticle().GetName(),
+		Annotation: &factcheckv1.Annotation{
+			Anchor: &factcheckv1.Anchor{Quote: &factcheckv1.TextQuoteSelector{Exact: "talks have been ongoing"}},
+			Claim:  &factcheckv1.Claim{Text: "Talks are ongoing."},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		call     func() error
+		sentinel error
+		code     codes.Code
+		reason   string
+		resource string
+		fields   []string
+	}{
+		{
+			name: "not found",
+			call: func() error {
+				_, err := c.Articles().GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: "articles/nope"})
+				return err
+			},
+			sentinel: store.ErrNotFound, code: codes.NotFound, reason: "ARTICLE_NOT_FOUND", resource: "articles/nope",
+		},
+		{
+			name: "already exists",
+			call: func() error {
+				_, err := c.Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{ArticleId: "shafaq-talks", Article: &factcheckv1.Article{Url: "https://example.com/x", Text: "x"}})
+				return err
+			},
+			sentinel: store.ErrAlreadyExists, code: codes.AlreadyExists, reason: "ARTICLE_ALREADY_EXISTS", resource: "articles/shafaq-talks",
+		},
+		{
+			name: "conflict",
+			call: func() error {
+				_, err := c.Annotations().DeleteAnnotation(ctx, &factcheckv1.DeleteAnnotationRequest{Name: ann.GetAnnotation().GetName(), Etag: "stale"})
+				return err
+			},
+			sentinel: store.ErrConflict, code: codes.Aborted, reason: "ETAG_MISMATCH", resource: ann.GetAnnotation().GetName(),
+		},
+		{
+			name: "failed precondition",
+			call: func() error {
+				_, err := c.Articles().DeleteArticle(ctx, &factcheckv1.DeleteArticleRequest{Name: art.GetArticle().GetName()})
+				return err
+			},
+			sentinel: store.ErrFailedPrecondition, code: codes.FailedPrecondition, reason: "ARTICLE_HAS_ANNOTATIONS", resource: "articles/shafaq-talks",
+		},
+		{
+			name: "invalid argument from validation",
+			call: func() error {
+				_, err := c.Annotations().CreateAnnotation(ctx, &factcheckv1.CreateAnnotationRequest{Parent: "articles/shafaq-talks", Annotation: &factcheckv1.Annotation{}})
+				return err
+			},
+			sentinel: store.ErrInvalidArgument, code: codes.InvalidArgument, reason: "FIELD_REQUIRED",
+			fields: []string{"annotation.anchor.quote.exact", "annotation.claim.text"},
+		},
+		{
+			name: "invalid argument from the store",
+			call: func() error {
+				_, err := c.Annotations().CreateAnnotation(ctx, &factcheckv1.CreateAnnotationRequest{Parent: "articles/shafaq-talks", Annotation: &factcheckv1.Annotation{
+					Anchor: &factcheckv1.Anchor{Quote: &factcheckv1.TextQuoteSelector{Exact: "talks began in 2022"}},
+					Claim:  &factcheckv1.Claim{Text: "x"},
+				}})
+				return err
+			},
+			sentinel: store.ErrInvalidArgument, code: codes.InvalidArgument, reason: "QUOTE_NOT_FOUND",
+			fields: []string{"annotation.anchor.quote.exact"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if !errors.Is(err, tc.sentinel) {
+				t.Fatalf("errors.Is(%v, %v) = false", err, tc.sentinel)
+			}
+			for _, other := range []error{store.ErrNotFound, store.ErrAlreadyExists, store.ErrConflict, store.ErrFailedPrecondition, store.ErrInvalidArgument} {
+				if other != tc.sentinel && errors.Is(err, other) {
+					t.Errorf("errors.Is(err, %v) = true as well", other)
+				}
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Errorf("status.Code = %v, want %v", got, tc.code)
+			}
+			if st, ok := status.FromError(err); !ok || len(st.Details()) == 0 {
+				t.Errorf("status.FromError lost the status or its details: %v %v", st, ok)
+			}
+			if got := client.Reason(err); got != tc.reason {
+				t.Errorf("Reason = %q, want %q", got, tc.reason)
+			}
+			var se *store.Error
+			if !errors.As(err, &se) {
+				t.Fatal("errors.As(*store.Error) = false")
+			}
+			if se.Reason != tc.reason || se.Kind != tc.sentinel || (tc.resource != "" && se.Resource != tc.resource) || se.Message == "" {
+				t.Errorf("store.Error = %+v", se)
+			}
+			var got []string
+			for _, v := range client.FieldViolations(err) {
+				got = append(got, v.Field)
+				if v.Description == "" {
+					t.Errorf("violation of %s has no description", v.Field)
+				}
+			}
+			if len(got) != len(tc.fields) {
+				t.Fatalf("FieldViolations = %v, want %v", got, tc.fields)
+			}
+			for i := range got {
+				if got[i] != tc.fields[i] {
+					t.Errorf("FieldViolations = %v, want %v", got, tc.fields)
+				}
+			}
+			if len(se.Violations) != len(tc.fields) {
+				t.Errorf("store.Error.Violations = %v, want %v", se.Violations, tc.fields)
+			}
+		})
+	}
+
+	// Canceled calls unwrap to the context error.
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = c.Articles().GetArticle(canceled, &factcheckv1.GetArticleRequest{Name: "articles/shafaq-talks"})
+	if !errors.Is(err, context.Canceled) || status.Code(err) != codes.Canceled {
+		t.Errorf("canceled call: %v", err)
+	}
+}
+
+// TestReadyAndClose: Ready reports a serving server and fails once it is
+// gone; a connection passed to NewFromConn stays the caller's.
+func TestReadyAndClose(t *testing.T) {
+	addr := serve(t)
+	c := newClient(t, addr)
+	if err := c.Ready(ctxT(t)); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fc := client.NewFromConn(conn)
+	if err := fc.Ready(ctxT(t)); err != nil {
+		t.Fatalf("Ready through NewFromConn: %v", err)
+	}
+	_, err = fc.Sources().GetSource(ctxT(t), &factcheckv1.GetSourceRequest{Name: "sources/nope"})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("NewFromConn does not convert errors: %v", err)
+	}
+	if err := fc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.Ready(ctxT(t)); err != nil {
+		t.Errorf("Close of a NewFromConn client closed the caller's connection: %v", err)
+	}
+
+	// Nothing listens here: Ready fails fast, WithWaitReady gives up with
+	// its context.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := lis.Addr().String()
+	_ = lis.Close()
+	down := newClient(t, dead)
+	if err := down.Ready(ctxT(t)); status.Code(err) != codes.Unavailable {
+		t.Errorf("Ready with no server = %v, want Unavailable", err)
+	}
+	short, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if c, err := client.New(short, dead, client.WithWaitReady()); err == nil {
+		_ = c.Close()
+		t.Error("New with WithWaitReady succeeded with no server")
+	}
+}
+
+// TestNotServing: a server that answers but is not SERVING is not ready.
+func TestNotServing(t *testing.T) {
+	srv := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
+	c := newClient(t, listen(t, srv, func() {}))
+	if err := c.Ready(ctxT(t)); !errors.Is(err, client.ErrNotServing) {
+		t.Errorf("Ready = %v, want ErrNotServing", err)
+	}
+}
+
+// TestToken: WithToken sends a bearer token on every call, and the real
+// server accepts it.
+func TestToken(t *testing.T) {
+	got := make(chan metadata.MD, 1)
+	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		select {
+		case got <- md:
+		default:
+		}
+		return h(ctx, req)
+	}))
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	c := newClient(t, listen(t, srv, func() {}), client.WithToken("s3cret"))
+	if err := c.Ready(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if md := <-got; len(md.Get("authorization")) != 1 || md.Get("authorization")[0] != "Bearer s3cret" {
+		t.Errorf("authorization = %v", md.Get("authorization"))
+	}
+
+	withToken := newClient(t, serve(t), client.WithToken("s3cret"))
+	if _, err := withToken.Sources().ListSources(ctxT(t), &factcheckv1.ListSourcesRequest{}); err != nil {
+		t.Errorf("the server refused a call with a token: %v", err)
+	}
+}
