@@ -134,7 +134,7 @@ func TestMultilingual(t *testing.T) {
 	ctx := ctxT(t)
 	var sample struct {
 		Quotes []struct {
-			Exact      string  `json:"exact"`
+			Exact      string   `json:"exact"`
 			CodePoints [2]int32 `json:"code_points"`
 			UTF16      [2]int32 `json:"utf16"`
 			UTF8       [2]int32 `json:"utf8_bytes"`
