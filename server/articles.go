@@ -9,14 +9,14 @@ import (
 	"github.com/factcheck/factcheck/store"
 )
 
-// ListArticles with ARTICLE_VIEW_FULL returns texts of up to 1 MiB each, so
-// it reads the store in small chunks and ends a page early once the texts
-// pass a budget: a page stays far below clients' message limits whatever
-// page_size asks for. AIP-158 lets a page hold fewer items than page_size.
-const (
-	fullViewChunk      = 8
-	fullViewTextBudget = 4 << 20
-)
+// ListArticles with ARTICLE_VIEW_FULL returns texts of up to 1 MiB each:
+// a page of 1,000 could reach a gigabyte. So it reads the store in chunks no
+// bigger than the budget left could hold if every text were of the largest
+// size, and ends the page once the budget is spent. Its texts then total at
+// most fullViewTextBudget + maxTextBytes (3 MiB), whatever page_size asks
+// for, and the page fits grpc's default 4 MiB message limit. AIP-158 lets a
+// page hold fewer items than page_size.
+const fullViewTextBudget = 2 << 20
 
 type articleService struct {
 	factcheckv1.UnimplementedArticleServiceServer
@@ -93,7 +93,7 @@ func (s *articleService) ListArticles(ctx context.Context, req *factcheckv1.List
 	resp := &factcheckv1.ListArticlesResponse{}
 	textBytes := 0
 	for {
-		q.PageSize = min(size-len(resp.Articles), fullViewChunk)
+		q.PageSize = max(1, min(size-len(resp.Articles), (fullViewTextBudget-textBytes)/maxTextBytes))
 		arts, next, err := s.st.ListArticles(ctx, q)
 		if err != nil {
 			return nil, err

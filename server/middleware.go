@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 )
 
 // RequestIDHeader is the metadata key that carries a request's id: a client
@@ -28,8 +30,9 @@ const RequestIDHeader = "x-request-id"
 //  1. request id: first, so every later stage (logs, internal-error
 //     messages) can name the request.
 //  2. logging: sees the status exactly as the client will, because the
-//     error conversion and the recovery sit inside it. Health checks are
-//     skipped: load balancers poll them and they would drown the log.
+//     error conversion and the recovery sit inside it. Health checks and
+//     reflection are skipped: load balancers poll the one and grpcurl calls
+//     the other before every request, and they would drown the log.
 //  3. errors: toStatus, the one conversion of a handler's error (or a
 //     recovered panic) into a status with details.
 //  4. (metrics and auth belong here when they arrive; until then an
@@ -40,8 +43,8 @@ func chain(logger *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 	}
-	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
-		return c.Service != healthpb.Health_ServiceDesc.ServiceName
+	logged := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return !quietServices[c.Service]
 	})
 	recoverPanic := recovery.WithRecoveryHandlerContext(func(_ context.Context, p any) error {
 		stack := make([]byte, 64<<10)
@@ -52,13 +55,13 @@ func chain(logger *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 
 	unary := []grpc.UnaryServerInterceptor{
 		unaryRequestID,
-		selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogger, logOpts...), notHealth),
+		selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogger, logOpts...), logged),
 		unaryErrors(logger),
 		recovery.UnaryServerInterceptor(recoverPanic),
 	}
 	stream := []grpc.StreamServerInterceptor{
 		streamRequestID,
-		selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogger, logOpts...), notHealth),
+		selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogger, logOpts...), logged),
 		streamErrors(logger),
 		recovery.StreamServerInterceptor(recoverPanic),
 	}
@@ -69,6 +72,13 @@ func slogAdapter(l *slog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		l.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
+}
+
+// quietServices are not logged (see chain).
+var quietServices = map[string]bool{
+	healthpb.Health_ServiceDesc.ServiceName:                    true,
+	reflectionpb.ServerReflection_ServiceDesc.ServiceName:      true,
+	reflectionv1alpha.ServerReflection_ServiceDesc.ServiceName: true,
 }
 
 type requestIDKey struct{}

@@ -301,6 +301,45 @@ func TestArticleViews(t *testing.T) {
 	}
 }
 
+// TestFullViewPagesFit: pages of large texts end early, so that each fits
+// grpc's default 4 MiB message limit (the test client keeps that default),
+// and the next page carries on where the short one stopped.
+func TestFullViewPagesFit(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	big := strings.Repeat("word ", (1<<20-64)/5)
+	for i := range 4 {
+		if _, err := e.articles.CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{
+			Url: fmt.Sprintf("https://example.com/big/%d", i), Text: fmt.Sprintf("%d %s", i, big),
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sizes []int
+	req := &factcheckv1.ListArticlesRequest{PageSize: 1000, View: factcheckv1.ArticleView_ARTICLE_VIEW_FULL}
+	seen := map[string]bool{}
+	for {
+		resp, err := e.articles.ListArticles(ctx, req)
+		if err != nil {
+			t.Fatalf("page %d: %v", len(sizes)+1, err)
+		}
+		sizes = append(sizes, len(resp.GetArticles()))
+		for _, a := range resp.GetArticles() {
+			if seen[a.GetName()] || len(a.GetText()) < 1<<19 {
+				t.Errorf("%s repeated or without its text", a.GetName())
+			}
+			seen[a.GetName()] = true
+		}
+		if resp.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+	if len(seen) != 4 || len(sizes) < 2 {
+		t.Errorf("pages of %v articles, %d distinct; want all 4 over more than one page", sizes, len(seen))
+	}
+}
+
 // TestUpdateMasks covers the three kinds of mask: absent, `*`, and paths.
 func TestUpdateMasks(t *testing.T) {
 	e := newEnv(t)
@@ -416,6 +455,9 @@ func TestHealthAndReflection(t *testing.T) {
 	}
 	_, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "nope"})
 	checkErr(t, err, wantErr{code: codes.NotFound, reason: "NOT_FOUND"})
+	if strings.Contains(e.logs.String(), "grpc.health") {
+		t.Errorf("health checks were logged:\n%s", e.logs.String())
+	}
 
 	stream, err := reflectionpb.NewServerReflectionClient(e.conn).ServerReflectionInfo(ctx)
 	if err != nil {
