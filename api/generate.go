@@ -3,4 +3,4 @@
 // root to regenerate it after editing a .proto file.
 package api
 
-//go:generate sh -c "cd .. && go tool -modfile=tools/go.mod buf format -w && go tool -modfile=tools/go.mod buf generate"
+//go:generate sh -c "cd .. && go tool -modfile=tools/go.mod buf format -w && go tool -modfile=tools/go.mod buf generate api"

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -336,4 +338,34 @@ func TestSecondServerOnSameFile(t *testing.T) {
 		t.Fatalf("first server health: %v, %v", resp, err)
 	}
 	first.stop(t)
+}
+
+// TestWalkthroughRequestMatchesSample keeps the README's request file in step
+// with the sample article it wraps.
+func TestWalkthroughRequestMatchesSample(t *testing.T) {
+	root := repoRoot(t)
+	var req struct {
+		ArticleID string          `json:"articleId"`
+		Article   json.RawMessage `json:"article"`
+	}
+	readJSON(t, filepath.Join(root, "testdata", "shafaq-create-article.json"), &req)
+	var got, want map[string]any
+	if err := json.Unmarshal(req.Article, &got); err != nil {
+		t.Fatal(err)
+	}
+	readJSON(t, filepath.Join(root, "testdata", "shafaq-talks.article.json"), &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Error("testdata/shafaq-create-article.json's article differs from testdata/shafaq-talks.article.json")
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }

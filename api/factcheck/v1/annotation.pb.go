@@ -1575,6 +1575,110 @@ func (*DeleteAnnotationResponse) Descriptor() ([]byte, []int) {
 	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{18}
 }
 
+// BatchCreateAnnotationsRequest is the request of
+// AnnotationService.BatchCreateAnnotations.
+type BatchCreateAnnotationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The article every annotation belongs to, `articles/{article}`.
+	// Each request's parent must be empty or equal to it.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Required. The annotations to create, 1 to 1,000 of them.
+	Requests      []*CreateAnnotationRequest `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCreateAnnotationsRequest) Reset() {
+	*x = BatchCreateAnnotationsRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCreateAnnotationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCreateAnnotationsRequest) ProtoMessage() {}
+
+func (x *BatchCreateAnnotationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCreateAnnotationsRequest.ProtoReflect.Descriptor instead.
+func (*BatchCreateAnnotationsRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BatchCreateAnnotationsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchCreateAnnotationsRequest) GetRequests() []*CreateAnnotationRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// BatchCreateAnnotationsResponse is the response of
+// AnnotationService.BatchCreateAnnotations.
+type BatchCreateAnnotationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The created annotations, in the order of the requests.
+	Annotations   []*Annotation `protobuf:"bytes,1,rep,name=annotations,proto3" json:"annotations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCreateAnnotationsResponse) Reset() {
+	*x = BatchCreateAnnotationsResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCreateAnnotationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCreateAnnotationsResponse) ProtoMessage() {}
+
+func (x *BatchCreateAnnotationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCreateAnnotationsResponse.ProtoReflect.Descriptor instead.
+func (*BatchCreateAnnotationsResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *BatchCreateAnnotationsResponse) GetAnnotations() []*Annotation {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
 var File_factcheck_v1_annotation_proto protoreflect.FileDescriptor
 
 const file_factcheck_v1_annotation_proto_rawDesc = "" +
@@ -1692,7 +1796,12 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x17DeleteAnnotationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\"\x1a\n" +
-	"\x18DeleteAnnotationResponse*\xb2\x01\n" +
+	"\x18DeleteAnnotationResponse\"z\n" +
+	"\x1dBatchCreateAnnotationsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12A\n" +
+	"\brequests\x18\x02 \x03(\v2%.factcheck.v1.CreateAnnotationRequestR\brequests\"\\\n" +
+	"\x1eBatchCreateAnnotationsResponse\x12:\n" +
+	"\vannotations\x18\x01 \x03(\v2\x18.factcheck.v1.AnnotationR\vannotations*\xb2\x01\n" +
 	"\x06Rating\x12\x16\n" +
 	"\x12RATING_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vRATING_TRUE\x10\x01\x12\x16\n" +
@@ -1706,13 +1815,14 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x12STANCE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTANCE_SUPPORTS\x10\x01\x12\x12\n" +
 	"\x0eSTANCE_REFUTES\x10\x02\x12\x12\n" +
-	"\x0eSTANCE_CONTEXT\x10\x032\xf6\x03\n" +
+	"\x0eSTANCE_CONTEXT\x10\x032\xeb\x04\n" +
 	"\x11AnnotationService\x12a\n" +
 	"\x10CreateAnnotation\x12%.factcheck.v1.CreateAnnotationRequest\x1a&.factcheck.v1.CreateAnnotationResponse\x12X\n" +
 	"\rGetAnnotation\x12\".factcheck.v1.GetAnnotationRequest\x1a#.factcheck.v1.GetAnnotationResponse\x12^\n" +
 	"\x0fListAnnotations\x12$.factcheck.v1.ListAnnotationsRequest\x1a%.factcheck.v1.ListAnnotationsResponse\x12a\n" +
 	"\x10UpdateAnnotation\x12%.factcheck.v1.UpdateAnnotationRequest\x1a&.factcheck.v1.UpdateAnnotationResponse\x12a\n" +
-	"\x10DeleteAnnotation\x12%.factcheck.v1.DeleteAnnotationRequest\x1a&.factcheck.v1.DeleteAnnotationResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
+	"\x10DeleteAnnotation\x12%.factcheck.v1.DeleteAnnotationRequest\x1a&.factcheck.v1.DeleteAnnotationResponse\x12s\n" +
+	"\x16BatchCreateAnnotations\x12+.factcheck.v1.BatchCreateAnnotationsRequest\x1a,.factcheck.v1.BatchCreateAnnotationsResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
 
 var (
 	file_factcheck_v1_annotation_proto_rawDescOnce sync.Once
@@ -1727,35 +1837,37 @@ func file_factcheck_v1_annotation_proto_rawDescGZIP() []byte {
 }
 
 var file_factcheck_v1_annotation_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_factcheck_v1_annotation_proto_goTypes = []any{
-	(Rating)(0),                      // 0: factcheck.v1.Rating
-	(Stance)(0),                      // 1: factcheck.v1.Stance
-	(Annotation_State)(0),            // 2: factcheck.v1.Annotation.State
-	(Anchor_Status)(0),               // 3: factcheck.v1.Anchor.Status
-	(Claimant_Kind)(0),               // 4: factcheck.v1.Claimant.Kind
-	(*Annotation)(nil),               // 5: factcheck.v1.Annotation
-	(*Anchor)(nil),                   // 6: factcheck.v1.Anchor
-	(*TextQuoteSelector)(nil),        // 7: factcheck.v1.TextQuoteSelector
-	(*TextPositionSelector)(nil),     // 8: factcheck.v1.TextPositionSelector
-	(*Span)(nil),                     // 9: factcheck.v1.Span
-	(*Claim)(nil),                    // 10: factcheck.v1.Claim
-	(*Claimant)(nil),                 // 11: factcheck.v1.Claimant
-	(*Verdict)(nil),                  // 12: factcheck.v1.Verdict
-	(*Citation)(nil),                 // 13: factcheck.v1.Citation
-	(*CreateAnnotationRequest)(nil),  // 14: factcheck.v1.CreateAnnotationRequest
-	(*CreateAnnotationResponse)(nil), // 15: factcheck.v1.CreateAnnotationResponse
-	(*GetAnnotationRequest)(nil),     // 16: factcheck.v1.GetAnnotationRequest
-	(*GetAnnotationResponse)(nil),    // 17: factcheck.v1.GetAnnotationResponse
-	(*ListAnnotationsRequest)(nil),   // 18: factcheck.v1.ListAnnotationsRequest
-	(*ListAnnotationsResponse)(nil),  // 19: factcheck.v1.ListAnnotationsResponse
-	(*UpdateAnnotationRequest)(nil),  // 20: factcheck.v1.UpdateAnnotationRequest
-	(*UpdateAnnotationResponse)(nil), // 21: factcheck.v1.UpdateAnnotationResponse
-	(*DeleteAnnotationRequest)(nil),  // 22: factcheck.v1.DeleteAnnotationRequest
-	(*DeleteAnnotationResponse)(nil), // 23: factcheck.v1.DeleteAnnotationResponse
-	nil,                              // 24: factcheck.v1.Annotation.LabelsEntry
-	(*timestamppb.Timestamp)(nil),    // 25: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),    // 26: google.protobuf.FieldMask
+	(Rating)(0),                            // 0: factcheck.v1.Rating
+	(Stance)(0),                            // 1: factcheck.v1.Stance
+	(Annotation_State)(0),                  // 2: factcheck.v1.Annotation.State
+	(Anchor_Status)(0),                     // 3: factcheck.v1.Anchor.Status
+	(Claimant_Kind)(0),                     // 4: factcheck.v1.Claimant.Kind
+	(*Annotation)(nil),                     // 5: factcheck.v1.Annotation
+	(*Anchor)(nil),                         // 6: factcheck.v1.Anchor
+	(*TextQuoteSelector)(nil),              // 7: factcheck.v1.TextQuoteSelector
+	(*TextPositionSelector)(nil),           // 8: factcheck.v1.TextPositionSelector
+	(*Span)(nil),                           // 9: factcheck.v1.Span
+	(*Claim)(nil),                          // 10: factcheck.v1.Claim
+	(*Claimant)(nil),                       // 11: factcheck.v1.Claimant
+	(*Verdict)(nil),                        // 12: factcheck.v1.Verdict
+	(*Citation)(nil),                       // 13: factcheck.v1.Citation
+	(*CreateAnnotationRequest)(nil),        // 14: factcheck.v1.CreateAnnotationRequest
+	(*CreateAnnotationResponse)(nil),       // 15: factcheck.v1.CreateAnnotationResponse
+	(*GetAnnotationRequest)(nil),           // 16: factcheck.v1.GetAnnotationRequest
+	(*GetAnnotationResponse)(nil),          // 17: factcheck.v1.GetAnnotationResponse
+	(*ListAnnotationsRequest)(nil),         // 18: factcheck.v1.ListAnnotationsRequest
+	(*ListAnnotationsResponse)(nil),        // 19: factcheck.v1.ListAnnotationsResponse
+	(*UpdateAnnotationRequest)(nil),        // 20: factcheck.v1.UpdateAnnotationRequest
+	(*UpdateAnnotationResponse)(nil),       // 21: factcheck.v1.UpdateAnnotationResponse
+	(*DeleteAnnotationRequest)(nil),        // 22: factcheck.v1.DeleteAnnotationRequest
+	(*DeleteAnnotationResponse)(nil),       // 23: factcheck.v1.DeleteAnnotationResponse
+	(*BatchCreateAnnotationsRequest)(nil),  // 24: factcheck.v1.BatchCreateAnnotationsRequest
+	(*BatchCreateAnnotationsResponse)(nil), // 25: factcheck.v1.BatchCreateAnnotationsResponse
+	nil,                                    // 26: factcheck.v1.Annotation.LabelsEntry
+	(*timestamppb.Timestamp)(nil),          // 27: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),          // 28: google.protobuf.FieldMask
 }
 var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	6,  // 0: factcheck.v1.Annotation.anchor:type_name -> factcheck.v1.Anchor
@@ -1763,16 +1875,16 @@ var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	12, // 2: factcheck.v1.Annotation.verdict:type_name -> factcheck.v1.Verdict
 	13, // 3: factcheck.v1.Annotation.citations:type_name -> factcheck.v1.Citation
 	2,  // 4: factcheck.v1.Annotation.state:type_name -> factcheck.v1.Annotation.State
-	24, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
-	25, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
-	25, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
+	26, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
+	27, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
+	27, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
 	7,  // 8: factcheck.v1.Anchor.quote:type_name -> factcheck.v1.TextQuoteSelector
 	8,  // 9: factcheck.v1.Anchor.position:type_name -> factcheck.v1.TextPositionSelector
 	3,  // 10: factcheck.v1.Anchor.status:type_name -> factcheck.v1.Anchor.Status
 	9,  // 11: factcheck.v1.Anchor.utf16:type_name -> factcheck.v1.Span
 	9,  // 12: factcheck.v1.Anchor.utf8:type_name -> factcheck.v1.Span
 	11, // 13: factcheck.v1.Claim.claimant:type_name -> factcheck.v1.Claimant
-	25, // 14: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
+	27, // 14: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
 	4,  // 15: factcheck.v1.Claimant.kind:type_name -> factcheck.v1.Claimant.Kind
 	0,  // 16: factcheck.v1.Verdict.rating:type_name -> factcheck.v1.Rating
 	1,  // 17: factcheck.v1.Citation.stance:type_name -> factcheck.v1.Stance
@@ -1781,23 +1893,27 @@ var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	5,  // 20: factcheck.v1.GetAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
 	5,  // 21: factcheck.v1.ListAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
 	5,  // 22: factcheck.v1.UpdateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
-	26, // 23: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	28, // 23: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 24: factcheck.v1.UpdateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	14, // 25: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
-	16, // 26: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
-	18, // 27: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
-	20, // 28: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
-	22, // 29: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
-	15, // 30: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
-	17, // 31: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
-	19, // 32: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
-	21, // 33: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
-	23, // 34: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
-	30, // [30:35] is the sub-list for method output_type
-	25, // [25:30] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	14, // 25: factcheck.v1.BatchCreateAnnotationsRequest.requests:type_name -> factcheck.v1.CreateAnnotationRequest
+	5,  // 26: factcheck.v1.BatchCreateAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
+	14, // 27: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
+	16, // 28: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
+	18, // 29: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
+	20, // 30: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
+	22, // 31: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
+	24, // 32: factcheck.v1.AnnotationService.BatchCreateAnnotations:input_type -> factcheck.v1.BatchCreateAnnotationsRequest
+	15, // 33: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
+	17, // 34: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
+	19, // 35: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
+	21, // 36: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
+	23, // 37: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
+	25, // 38: factcheck.v1.AnnotationService.BatchCreateAnnotations:output_type -> factcheck.v1.BatchCreateAnnotationsResponse
+	33, // [33:39] is the sub-list for method output_type
+	27, // [27:33] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_annotation_proto_init() }
@@ -1811,7 +1927,7 @@ func file_factcheck_v1_annotation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_annotation_proto_rawDesc), len(file_factcheck_v1_annotation_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

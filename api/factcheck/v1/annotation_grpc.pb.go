@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AnnotationService_CreateAnnotation_FullMethodName = "/factcheck.v1.AnnotationService/CreateAnnotation"
-	AnnotationService_GetAnnotation_FullMethodName    = "/factcheck.v1.AnnotationService/GetAnnotation"
-	AnnotationService_ListAnnotations_FullMethodName  = "/factcheck.v1.AnnotationService/ListAnnotations"
-	AnnotationService_UpdateAnnotation_FullMethodName = "/factcheck.v1.AnnotationService/UpdateAnnotation"
-	AnnotationService_DeleteAnnotation_FullMethodName = "/factcheck.v1.AnnotationService/DeleteAnnotation"
+	AnnotationService_CreateAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/CreateAnnotation"
+	AnnotationService_GetAnnotation_FullMethodName          = "/factcheck.v1.AnnotationService/GetAnnotation"
+	AnnotationService_ListAnnotations_FullMethodName        = "/factcheck.v1.AnnotationService/ListAnnotations"
+	AnnotationService_UpdateAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/UpdateAnnotation"
+	AnnotationService_DeleteAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/DeleteAnnotation"
+	AnnotationService_BatchCreateAnnotations_FullMethodName = "/factcheck.v1.AnnotationService/BatchCreateAnnotations"
 )
 
 // AnnotationServiceClient is the client API for AnnotationService service.
@@ -50,6 +51,11 @@ type AnnotationServiceClient interface {
 	UpdateAnnotation(ctx context.Context, in *UpdateAnnotationRequest, opts ...grpc.CallOption) (*UpdateAnnotationResponse, error)
 	// DeleteAnnotation removes an annotation.
 	DeleteAnnotation(ctx context.Context, in *DeleteAnnotationRequest, opts ...grpc.CallOption) (*DeleteAnnotationResponse, error)
+	// BatchCreateAnnotations creates several annotations of one article
+	// atomically (AIP-233): either all are created or none is, and the error
+	// names the failing request by index (`requests[2].annotation.claim.text`).
+	// At most 1,000 requests.
+	BatchCreateAnnotations(ctx context.Context, in *BatchCreateAnnotationsRequest, opts ...grpc.CallOption) (*BatchCreateAnnotationsResponse, error)
 }
 
 type annotationServiceClient struct {
@@ -110,6 +116,16 @@ func (c *annotationServiceClient) DeleteAnnotation(ctx context.Context, in *Dele
 	return out, nil
 }
 
+func (c *annotationServiceClient) BatchCreateAnnotations(ctx context.Context, in *BatchCreateAnnotationsRequest, opts ...grpc.CallOption) (*BatchCreateAnnotationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchCreateAnnotationsResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_BatchCreateAnnotations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnnotationServiceServer is the server API for AnnotationService service.
 // All implementations must embed UnimplementedAnnotationServiceServer
 // for forward compatibility.
@@ -134,6 +150,11 @@ type AnnotationServiceServer interface {
 	UpdateAnnotation(context.Context, *UpdateAnnotationRequest) (*UpdateAnnotationResponse, error)
 	// DeleteAnnotation removes an annotation.
 	DeleteAnnotation(context.Context, *DeleteAnnotationRequest) (*DeleteAnnotationResponse, error)
+	// BatchCreateAnnotations creates several annotations of one article
+	// atomically (AIP-233): either all are created or none is, and the error
+	// names the failing request by index (`requests[2].annotation.claim.text`).
+	// At most 1,000 requests.
+	BatchCreateAnnotations(context.Context, *BatchCreateAnnotationsRequest) (*BatchCreateAnnotationsResponse, error)
 	mustEmbedUnimplementedAnnotationServiceServer()
 }
 
@@ -158,6 +179,9 @@ func (UnimplementedAnnotationServiceServer) UpdateAnnotation(context.Context, *U
 }
 func (UnimplementedAnnotationServiceServer) DeleteAnnotation(context.Context, *DeleteAnnotationRequest) (*DeleteAnnotationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteAnnotation not implemented")
+}
+func (UnimplementedAnnotationServiceServer) BatchCreateAnnotations(context.Context, *BatchCreateAnnotationsRequest) (*BatchCreateAnnotationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchCreateAnnotations not implemented")
 }
 func (UnimplementedAnnotationServiceServer) mustEmbedUnimplementedAnnotationServiceServer() {}
 func (UnimplementedAnnotationServiceServer) testEmbeddedByValue()                           {}
@@ -270,6 +294,24 @@ func _AnnotationService_DeleteAnnotation_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnnotationService_BatchCreateAnnotations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchCreateAnnotationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).BatchCreateAnnotations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_BatchCreateAnnotations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).BatchCreateAnnotations(ctx, req.(*BatchCreateAnnotationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnnotationService_ServiceDesc is the grpc.ServiceDesc for AnnotationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -296,6 +338,10 @@ var AnnotationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteAnnotation",
 			Handler:    _AnnotationService_DeleteAnnotation_Handler,
+		},
+		{
+			MethodName: "BatchCreateAnnotations",
+			Handler:    _AnnotationService_BatchCreateAnnotations_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
