@@ -25,15 +25,16 @@ import (
 // The candidates come from the cheapest of:
 //   - an index bucket chosen from the filter's top-level equality terms (and
 //     from the parent article of an annotation list), scanned by prefix; its
-//     keys end with the record key, so they are already in creation order;
+//     keys end with the record key, so they are already in creation order
+//     (except for `labels:key`, whose prefix is followed by the values);
 //   - a unique bucket, for url or external_id equality: at most one record;
 //   - the records bucket (creation order) or the by-update bucket (update
 //     order): everything.
 //
 // With several usable indexes the one with the fewest keys wins, counted up
-// to countLimit. For update order an index is used only when its set is
-// known to be smaller than countLimit: those records are read and sorted in
-// memory. Every candidate is checked with filter.Match (and against the
+// to countLimit. For update order, and for `labels:key`, an index is used
+// only when its set is known to be smaller than countLimit: those records
+// are read and sorted in memory. Every candidate is checked with filter.Match (and against the
 // parent article), since an index answers one term only.
 //
 // Work per page: the walk stops at the first PageSize+1 matches (the extra
@@ -50,6 +51,9 @@ type candidates struct {
 	// prefix: the keys of bucket that start with it, each ending with a
 	// record key.
 	prefix []byte
+	// mixed: more than the record key follows the prefix (`labels:key`
+	// scans every value of the key), so the keys are not in creation order.
+	mixed bool
 	// unique: the single key of bucket whose value is a record key.
 	unique []byte
 	// none: nothing can match (a filter names a source that does not exist).
@@ -75,7 +79,8 @@ func (c *candidates) count(tx *bbolt.Tx, limit int) int {
 	return n
 }
 
-// recordKeys returns the record keys of c, in creation order.
+// recordKeys returns the record keys of c, in creation order unless c is
+// mixed.
 func (c *candidates) recordKeys(tx *bbolt.Tx) [][]byte {
 	switch {
 	case c.none:
@@ -89,7 +94,7 @@ func (c *candidates) recordKeys(tx *bbolt.Tx) [][]byte {
 	var keys [][]byte
 	cur := tx.Bucket(c.bucket).Cursor()
 	for k, _ := cur.Seek(c.prefix); k != nil && bytes.HasPrefix(k, c.prefix); k, _ = cur.Next() {
-		keys = append(keys, clone(k[len(c.prefix):]))
+		keys = append(keys, clone(k[len(k)-keyLen:]))
 	}
 	return keys
 }
@@ -126,11 +131,11 @@ func listPage[T any](ctx context.Context, s *Store, tx *bbolt.Tx, spec listSpec[
 	switch {
 	case best != nil && n == 0:
 		// Nothing can match.
-	case best != nil && (best.unique != nil || byUpdate):
+	case best != nil && (best.unique != nil || best.mixed || byUpdate):
 		err = w.sorted(tx, best.recordKeys(tx), after, byUpdate, desc)
 	case best != nil:
 		err = scan(tx.Bucket(best.bucket).Cursor(), best.prefix, after, desc, func(k, _ []byte) (bool, error) {
-			key := k[len(best.prefix):]
+			key := k[len(k)-keyLen:]
 			return w.add(key, key, records.Get(key))
 		})
 	case byUpdate:
@@ -151,26 +156,27 @@ func listPage[T any](ctx context.Context, s *Store, tx *bbolt.Tx, spec listSpec[
 	return w.items[:q.PageSize], encodeToken(q.OrderBy, w.positions[q.PageSize-1]), nil
 }
 
-// chooseCandidates picks the smallest usable set. For update order it only
-// returns a set known to hold fewer than countLimit records (or none when
-// there is no such set), because those are sorted in memory.
+// chooseCandidates picks the smallest usable set. A set that cannot be
+// walked in the requested order (update order, or a mixed set) is sorted in
+// memory, so it is usable only when it is known to hold fewer than
+// countLimit records.
 func chooseCandidates(tx *bbolt.Tx, sets []candidates, byUpdate bool) (*candidates, int) {
-	if len(sets) == 1 && !byUpdate && sets[0].prefix != nil {
+	if len(sets) == 1 && !byUpdate && sets[0].prefix != nil && !sets[0].mixed {
 		return &sets[0], countLimit // the only choice: no need to count
 	}
 	var best *candidates
 	bestN := 0
 	for i := range sets {
 		n := sets[i].count(tx, countLimit)
+		if n >= countLimit && (byUpdate || sets[i].mixed) {
+			continue
+		}
 		if best == nil || n < bestN {
 			best, bestN = &sets[i], n
 		}
 		if n == 0 {
 			break
 		}
-	}
-	if byUpdate && best != nil && bestN >= countLimit {
-		return nil, 0
 	}
 	return best, bestN
 }
@@ -366,7 +372,7 @@ func stringSet(bucket []byte, value string) (candidates, bool) {
 // labelSet answers `labels.key = value` and `labels:key`.
 func labelSet(bucket []byte, t *filter.Compare) (candidates, bool) {
 	if t.Key == "" {
-		return candidates{bucket: bucket, prefix: strPart(t.Value)}, t.Value != ""
+		return candidates{bucket: bucket, prefix: strPart(t.Value), mixed: true}, t.Value != ""
 	}
 	return candidates{bucket: bucket, prefix: cat(strPart(t.Key), strPart(t.Value))}, true
 }
