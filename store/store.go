@@ -122,7 +122,7 @@ type OrderBy struct {
 }
 
 // OrderField is a field a List can be ordered by. Ties are broken by
-// creation order.
+// creation order; Desc reverses both, so descending ties come newest first.
 type OrderField int
 
 // Order fields.
