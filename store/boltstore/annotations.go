@@ -39,48 +39,78 @@ func getAnnotation(tx *bbolt.Tx, articleID, id string) (artKey, key []byte, r *r
 // CreateAnnotation implements store.Store.
 func (s *Store) CreateAnnotation(ctx context.Context, in *store.Annotation) (*store.Annotation, error) {
 	var out *store.Annotation
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		artKey, art, err := getArticle(tx, in.ArticleID)
-		if err != nil {
-			return err
-		}
-		r := annotationRecord(in)
-		r.ArticleKey = binary.BigEndian.Uint64(artKey)
-		if r.Id == "" {
-			r.Id = s.newID(tx, annotationPrefix, bucketAnnotationIDs, artKey)
-		}
-		if r.Anchor, err = resolveAnchor(art, in.Anchor); err != nil {
-			return err
-		}
-		if err := resolveCitations(tx, r); err != nil {
-			return err
-		}
-		if r.State == int32(store.StateUnspecified) {
-			r.State = int32(store.StateDraft)
-		}
-		r.Author = ""
-		now := timestamp(s.clock())
-		r.CreateTime, r.UpdateTime = now, now
-		r.Etag = newEtag()
-		key, err := nextKey(tx, bucketAnnotations)
-		if err != nil {
-			return err
-		}
-		es := annotationEntries(key, r)
-		if err := checkUnique(tx, es, key); err != nil {
-			return err
-		}
-		val, err := encode(r)
-		if err != nil {
-			return err
-		}
-		if err := putRecord(tx, bucketAnnotations, key, val, nil, es); err != nil {
-			return err
-		}
-		out = annotationFromRecord(r)
-		return nil
+	err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
+		out, err = s.createAnnotation(tx, in)
+		return err
 	})
 	return out, err
+}
+
+// CreateAnnotations creates every annotation of anns as CreateAnnotation
+// does, in one transaction: all of them or, on the first failure, none (the
+// error is prefixed with "annotations[i]: " and still matches the sentinel
+// errors). It is for bulk imports, which should call it with chunks of about
+// a thousand annotations: one commit then costs about what one single create
+// does, so a chunk is two orders of magnitude faster per annotation, while
+// the write lock is held for milliseconds, not seconds.
+func (s *Store) CreateAnnotations(ctx context.Context, anns []*store.Annotation) ([]*store.Annotation, error) {
+	var out []*store.Annotation
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		out = make([]*store.Annotation, len(anns))
+		for i, in := range anns {
+			a, err := s.createAnnotation(tx, in)
+			if err != nil {
+				return fmt.Errorf("annotations[%d]: %w", i, err)
+			}
+			out[i] = a
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Annotation, error) {
+	artKey, art, err := getArticle(tx, in.ArticleID)
+	if err != nil {
+		return nil, err
+	}
+	r := annotationRecord(in)
+	r.ArticleKey = binary.BigEndian.Uint64(artKey)
+	if r.Id == "" {
+		r.Id = s.newID(tx, annotationPrefix, bucketAnnotationIDs, artKey)
+	}
+	if r.Anchor, err = resolveAnchor(art, in.Anchor); err != nil {
+		return nil, err
+	}
+	if err := resolveCitations(tx, r); err != nil {
+		return nil, err
+	}
+	if r.State == int32(store.StateUnspecified) {
+		r.State = int32(store.StateDraft)
+	}
+	r.Author = ""
+	now := timestamp(s.clock())
+	r.CreateTime, r.UpdateTime = now, now
+	r.Etag = newEtag()
+	key, err := nextKey(tx, bucketAnnotations)
+	if err != nil {
+		return nil, err
+	}
+	es := annotationEntries(key, r)
+	if err := checkUnique(tx, es, key); err != nil {
+		return nil, err
+	}
+	val, err := encode(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := putRecord(tx, bucketAnnotations, key, val, nil, es); err != nil {
+		return nil, err
+	}
+	return annotationFromRecord(r), nil
 }
 
 // resolveAnchor ties the anchor's input fields to the article's current

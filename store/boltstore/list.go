@@ -32,7 +32,9 @@ import (
 //     order): everything.
 //
 // With several usable indexes the one with the fewest keys wins, counted up
-// to countLimit. For update order, and for `labels:key`, an index is used
+// to countLimit, and each candidate it yields is first looked up in the
+// others (a key lookup, no record read), so only the records every index
+// agrees on are read. For update order, and for `labels:key`, an index is used
 // only when its set is known to be smaller than countLimit: those records
 // are read and sorted in memory. Every candidate is checked with filter.Match (and against the
 // parent article), since an index answers one term only.
@@ -42,7 +44,7 @@ import (
 // reads when most candidates match, plus at most countLimit index keys per
 // usable term for the choice. A filter that matches rarely and has no usable
 // equality term reads every candidate until the page fills; the walk checks
-// the context every 256 records, so a caller's deadline bounds it.
+// the context every 256 candidates, so a caller's deadline bounds it.
 const countLimit = 1024
 
 // candidates is a set of records a List can restrict its walk to.
@@ -127,7 +129,16 @@ func listPage[T any](ctx context.Context, s *Store, tx *bbolt.Tx, spec listSpec[
 	records := tx.Bucket(spec.records)
 
 	w := pageWriter[T]{ctx: ctx, s: s, spec: spec, want: q.PageSize + 1}
-	best, n := chooseCandidates(tx, spec.sets, byUpdate)
+	var best *candidates
+	i, n := chooseCandidates(tx, spec.sets, byUpdate)
+	if i >= 0 {
+		best = &spec.sets[i]
+	}
+	for j := range spec.sets {
+		if j != i && !spec.sets[j].mixed {
+			w.probes = append(w.probes, newProbe(tx, &spec.sets[j]))
+		}
+	}
 	switch {
 	case best != nil && n == 0:
 		// Nothing can match.
@@ -156,23 +167,22 @@ func listPage[T any](ctx context.Context, s *Store, tx *bbolt.Tx, spec listSpec[
 	return w.items[:q.PageSize], encodeToken(q.OrderBy, w.positions[q.PageSize-1]), nil
 }
 
-// chooseCandidates picks the smallest usable set. A set that cannot be
-// walked in the requested order (update order, or a mixed set) is sorted in
-// memory, so it is usable only when it is known to hold fewer than
-// countLimit records.
-func chooseCandidates(tx *bbolt.Tx, sets []candidates, byUpdate bool) (*candidates, int) {
+// chooseCandidates picks the smallest usable set and returns its index (-1
+// when none is usable) and size. A set that cannot be walked in the
+// requested order (update order, or a mixed set) is sorted in memory, so it
+// is usable only when it is known to hold fewer than countLimit records.
+func chooseCandidates(tx *bbolt.Tx, sets []candidates, byUpdate bool) (int, int) {
 	if len(sets) == 1 && !byUpdate && sets[0].prefix != nil && !sets[0].mixed {
-		return &sets[0], countLimit // the only choice: no need to count
+		return 0, countLimit // the only choice: no need to count
 	}
-	var best *candidates
-	bestN := 0
+	best, bestN := -1, 0
 	for i := range sets {
 		n := sets[i].count(tx, countLimit)
 		if n >= countLimit && (byUpdate || sets[i].mixed) {
 			continue
 		}
-		if best == nil || n < bestN {
-			best, bestN = &sets[i], n
+		if best < 0 || n < bestN {
+			best, bestN = i, n
 		}
 		if n == 0 {
 			break
@@ -181,12 +191,45 @@ func chooseCandidates(tx *bbolt.Tx, sets []candidates, byUpdate bool) (*candidat
 	return best, bestN
 }
 
+// probe tells whether a record is in a candidate set from the index alone.
+// The sets not walked are probed before a candidate is read, so a filter
+// with several equality terms reads only the records every index agrees on.
+type probe struct {
+	c   *candidates
+	b   *bbolt.Bucket
+	cur *bbolt.Cursor
+}
+
+func newProbe(tx *bbolt.Tx, c *candidates) probe {
+	p := probe{c: c}
+	if !c.none {
+		p.b = tx.Bucket(c.bucket)
+		p.cur = p.b.Cursor()
+	}
+	return p
+}
+
+func (p probe) has(key []byte) bool {
+	switch {
+	case p.c.none:
+		return false
+	case p.c.unique != nil:
+		return bytes.Equal(p.b.Get(p.c.unique), key)
+	}
+	// A cursor rather than Get: index values are empty, and an empty value
+	// may read back as nil.
+	want := cat(p.c.prefix, key)
+	k, _ := p.cur.Seek(want)
+	return bytes.Equal(k, want)
+}
+
 // pageWriter collects a page.
 type pageWriter[T any] struct {
 	ctx       context.Context
 	s         *Store
 	spec      listSpec[T]
 	want      int
+	probes    []probe
 	items     []T
 	positions [][]byte
 	seen      int
@@ -195,6 +238,10 @@ type pageWriter[T any] struct {
 // add considers the record val (under key, at position pos) and reports
 // whether the page is full.
 func (w *pageWriter[T]) add(pos, key, val []byte) (bool, error) {
+	ok, err := w.candidate(key)
+	if !ok || err != nil {
+		return false, err
+	}
 	item, err := w.read(key, val)
 	if err != nil {
 		return false, err
@@ -206,13 +253,25 @@ func (w *pageWriter[T]) add(pos, key, val []byte) (bool, error) {
 	return len(w.items) == w.want, nil
 }
 
-func (w *pageWriter[T]) read(key, val []byte) (T, error) {
-	var zero T
+// candidate reports whether the record under key passes every probe. It
+// checks the context every 256 calls: this is where a long walk spends its
+// time.
+func (w *pageWriter[T]) candidate(key []byte) (bool, error) {
 	if w.seen++; w.seen%256 == 0 {
 		if err := w.ctx.Err(); err != nil {
-			return zero, err
+			return false, err
 		}
 	}
+	for _, p := range w.probes {
+		if !p.has(key) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (w *pageWriter[T]) read(key, val []byte) (T, error) {
+	var zero T
 	w.s.examined.Add(1)
 	if val == nil {
 		return zero, fmt.Errorf("an index of %s names the missing record %x: run Check, then RebuildIndexes", w.spec.records, key)
@@ -234,6 +293,13 @@ func (w *pageWriter[T]) sorted(tx *bbolt.Tx, keys [][]byte, after []byte, byUpda
 	}
 	var cands []cand
 	for _, key := range keys {
+		ok, err := w.candidate(key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
 		item, err := w.read(key, records.Get(key))
 		if err != nil {
 			return err

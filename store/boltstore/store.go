@@ -149,9 +149,14 @@ func lookup(tx *bbolt.Tx, ids, key []byte) []byte {
 	return clone(tx.Bucket(ids).Get(key))
 }
 
-// nextKey allocates the next record key of a records bucket.
+// nextKey allocates the next record key of a records bucket, for a record
+// about to be appended.
 func nextKey(tx *bbolt.Tx, records []byte) ([]byte, error) {
-	n, err := tx.Bucket(records).NextSequence()
+	b := tx.Bucket(records)
+	// Record keys only grow, so full pages are never split by a later
+	// insert; bbolt's default of half-full pages would double the file.
+	b.FillPercent = 0.9
+	n, err := b.NextSequence()
 	if err != nil {
 		return nil, err
 	}
