@@ -171,3 +171,40 @@ func TestAmbiguousQuoteCandidates(t *testing.T) {
 		t.Errorf("Metadata[candidates] = %q, want %q", got, want)
 	}
 }
+
+func TestCreateAnnotationsAllOrNothing(t *testing.T) {
+	s := open(t, boltstore.Options{NoSync: true})
+	art, err := s.CreateArticle(ctx, &store.Article{URL: "u", Text: "one two three"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := func(exact, ext string) *store.Annotation {
+		return &store.Annotation{ArticleID: art.ID, Anchor: store.Anchor{Exact: exact}, ExternalID: ext}
+	}
+	for _, tc := range []struct {
+		name   string
+		batch  []*store.Annotation
+		reason string
+		prefix string
+	}{
+		{"a quote not found", []*store.Annotation{ann("one", ""), ann("four", ""), ann("three", "")}, "QUOTE_NOT_FOUND", "annotations[1]: "},
+		{"a duplicate within the batch", []*store.Annotation{ann("one", "x"), ann("two", ""), ann("three", "x")}, "EXTERNAL_ID_ALREADY_EXISTS", "annotations[2]: "},
+	} {
+		_, err := s.CreateAnnotations(ctx, tc.batch)
+		var se *store.Error
+		if !errors.As(err, &se) || se.Reason != tc.reason || !strings.HasPrefix(err.Error(), tc.prefix) {
+			t.Errorf("%s: err = %v, want %s prefixed %q", tc.name, err, tc.reason, tc.prefix)
+		}
+	}
+	if got, _, err := s.ListAnnotations(ctx, art.ID, store.ListQuery{PageSize: 10}); err != nil || len(got) != 0 {
+		t.Fatalf("failed batches stored %d annotations (%v)", len(got), err)
+	}
+	created, err := s.CreateAnnotations(ctx, []*store.Annotation{ann("one", "x"), ann("two", ""), ann("three", "y")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, _, err := s.ListAnnotations(ctx, art.ID, store.ListQuery{PageSize: 10})
+	if err != nil || !cmp.Equal(listed, created) {
+		t.Errorf("listed %v, want the created batch in order:\n%s", err, cmp.Diff(created, listed))
+	}
+}
