@@ -1,0 +1,160 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+)
+
+// progressLineEvery is how often plain progress lines are printed, at the
+// latest; a line is also printed at each further tenth of the input.
+const progressLineEvery = 2 * time.Second
+
+// progress shows how far an import has come until stopped.
+type progress struct {
+	stopOnce sync.Once
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+func (p *progress) stop() {
+	if p == nil {
+		return
+	}
+	p.stopOnce.Do(func() { close(p.quit) })
+	<-p.done
+}
+
+// startProgress starts the display mode asks for: a bar on a terminal, plain
+// lines otherwise (logs and CI keep every line of them; a bar would fill
+// them with carriage returns).
+func (a *app) startProgress(mode, name string, size int64, c *counts) *progress {
+	if mode == "auto" {
+		mode = "lines"
+		if a.stderrIsTTY {
+			mode = "bar"
+		}
+	}
+	p := &progress{quit: make(chan struct{}), done: make(chan struct{})}
+	switch mode {
+	case "bar":
+		go p.bar(a.stderr, name, size, c)
+	case "lines":
+		go p.lines(a.stderr, name, size, c, time.Now)
+	default:
+		close(p.done)
+	}
+	return p
+}
+
+// bar draws a progress bar over the bytes read, the one measure known in
+// advance; the record counts go in its description.
+func (p *progress) bar(w io.Writer, name string, size int64, c *counts) {
+	defer close(p.done)
+	bar := progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(name),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionUseANSICodes(true),
+	)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		bar.Describe(fmt.Sprintf("%s: %d sent, %d done, %d failed", name, c.sent.Load(), c.done(), c.failed.Load()+c.unreadable.Load()))
+		bar.Set64(c.bytesRead.Load())
+		select {
+		case <-p.quit:
+			bar.Finish()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// lines prints a progress line every progressLineEvery or every tenth of
+// the input, whichever comes first.
+func (p *progress) lines(w io.Writer, name string, size int64, c *counts, now func() time.Time) {
+	defer close(p.done)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	last := now()
+	lastTenth := int64(0)
+	for {
+		select {
+		case <-p.quit:
+			return
+		case <-tick.C:
+		}
+		read := c.bytesRead.Load()
+		tenth := int64(-1)
+		if size > 0 {
+			tenth = read * 10 / size
+		}
+		if now().Sub(last) < progressLineEvery && tenth <= lastTenth {
+			continue
+		}
+		last, lastTenth = now(), tenth
+		fmt.Fprintln(w, progressLine(name, size, read, c))
+	}
+}
+
+// progressLine is one plain progress line:
+//
+//	import big.jsonl: 40% read, 2000 sent, 1900 done (1890 created, 5 existing, 5 failed)
+func progressLine(name string, size, read int64, c *counts) string {
+	where := fmt.Sprintf("%d bytes read", read)
+	if size > 0 {
+		where = fmt.Sprintf("%d%% read", read*100/size)
+	}
+	return fmt.Sprintf("import %s: %s, %d sent, %d done (%d created, %d existing, %d failed)",
+		name, where, c.sent.Load(), c.done(), c.created.Load(), c.existing.Load(), c.failed.Load()+c.unreadable.Load())
+}
+
+// printSummary prints the outcome of an import and its failures:
+//
+//	received: 10  created: 7  existing: 1  failed: 2 (1 unreadable)
+//	rate: 3000 records/s (3ms)
+func (a *app) printSummary(name string, s *factcheckv1.ImportSummary, c *counts, abandoned bool, f importFlags, elapsed time.Duration, rep *reporter) {
+	w := a.stdout
+	rep.print(w)
+	received := c.sent.Load()
+	created, existing, failed := c.created.Load(), c.existing.Load(), c.failed.Load()
+	if s != nil {
+		// The server's totals are authoritative; the running counts only
+		// stand in when the stream broke before the summary.
+		received, created, existing, failed = s.GetReceived(), s.GetCreated(), s.GetExisting(), s.GetFailed()
+	}
+	unreadable := c.unreadable.Load()
+	fmt.Fprintf(w, "import %s: received: %d  created: %d  existing: %d  failed: %d", name, received, created, existing, failed+unreadable)
+	if unreadable > 0 {
+		fmt.Fprintf(w, " (%d unreadable, not sent)", unreadable)
+	}
+	if rb := c.rolledBack.Load(); rb > 0 {
+		fmt.Fprintf(w, "  rolled back: %d", rb)
+	}
+	fmt.Fprintln(w)
+	rate := float64(received) / elapsed.Seconds()
+	fmt.Fprintf(w, "rate: %.0f records/s (%s)\n", rate, elapsed.Round(time.Millisecond))
+	switch {
+	case abandoned:
+		fmt.Fprintln(w, "nothing written: the atomic import was abandoned")
+	case s == nil:
+		fmt.Fprintln(w, "incomplete: the import ended before the server's summary")
+	case f.validateOnly:
+		fmt.Fprintln(w, "nothing written: --validate-only")
+	case !s.GetCommitted() && f.atomic:
+		fmt.Fprintln(w, "nothing written: the atomic import failed")
+	}
+	if n := rep.count(); n > 0 && rep.path != "" {
+		fmt.Fprintf(w, "failures written to %s\n", rep.path)
+	}
+}

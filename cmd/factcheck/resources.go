@@ -1,0 +1,422 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+)
+
+// kind is the type of resource a name or an argument refers to.
+type kind int
+
+const (
+	kindArticle kind = iota + 1
+	kindAnnotation
+	kindSource
+)
+
+// parseName tells what a resource name refers to. It checks the shape only;
+// the server judges the IDs.
+func parseName(name string) (kind, error) {
+	parts := strings.Split(name, "/")
+	switch {
+	case len(parts) == 2 && parts[0] == "articles" && parts[1] != "":
+		return kindArticle, nil
+	case len(parts) == 4 && parts[0] == "articles" && parts[1] != "" && parts[2] == "annotations" && parts[3] != "":
+		return kindAnnotation, nil
+	case len(parts) == 2 && parts[0] == "sources" && parts[1] != "":
+		return kindSource, nil
+	}
+	return 0, usagef("%q is not a resource name: want articles/ID, articles/ID/annotations/ID or sources/ID", name)
+}
+
+// parseKind reads the singular or plural kind argument of list and create.
+func parseKind(s string) (kind, error) {
+	switch strings.ToLower(s) {
+	case "article", "articles":
+		return kindArticle, nil
+	case "annotation", "annotations":
+		return kindAnnotation, nil
+	case "source", "sources":
+		return kindSource, nil
+	}
+	return 0, usagef("unknown resource type %q: want articles, annotations or sources", s)
+}
+
+func parseView(s string) (factcheckv1.ArticleView, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return factcheckv1.ArticleView_ARTICLE_VIEW_UNSPECIFIED, nil
+	case "basic":
+		return factcheckv1.ArticleView_ARTICLE_VIEW_BASIC, nil
+	case "full":
+		return factcheckv1.ArticleView_ARTICLE_VIEW_FULL, nil
+	}
+	return 0, usagef("--view must be basic or full, not %q", s)
+}
+
+func (a *app) getCommand() *cobra.Command {
+	var output, view string
+	cmd := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Print one article, annotation or source",
+		Long: `Print the resource NAME: articles/ID, articles/ID/annotations/ID or
+sources/ID. Articles come with their text unless --view basic.`,
+		Example: `  factcheck get articles/shafaq-talks --view basic
+  factcheck get articles/shafaq-talks/annotations/talks-before-oct-7 --output table`,
+		Args: exactArgs(1, "one resource name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			k, err := parseName(args[0])
+			if err != nil {
+				return err
+			}
+			v, err := parseView(view)
+			if err != nil {
+				return err
+			}
+			if v != factcheckv1.ArticleView_ARTICLE_VIEW_UNSPECIFIED && k != kindArticle {
+				return usagef("--view applies to articles only")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := a.callContext(cmd.Context())
+			defer cancel()
+			var m proto.Message
+			switch k {
+			case kindArticle:
+				resp, err := c.Articles().GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: args[0], View: v})
+				if err != nil {
+					return err
+				}
+				m = resp.GetArticle()
+			case kindAnnotation:
+				resp, err := c.Annotations().GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: args[0]})
+				if err != nil {
+					return err
+				}
+				m = resp.GetAnnotation()
+			case kindSource:
+				resp, err := c.Sources().GetSource(ctx, &factcheckv1.GetSourceRequest{Name: args[0]})
+				if err != nil {
+					return err
+				}
+				m = resp.GetSource()
+			}
+			p := newPrinter(a.stdout, output, false)
+			if err := p.item(m); err != nil {
+				return err
+			}
+			return p.end()
+		},
+	}
+	cmd.Flags().StringVar(&output, "output", outputJSON, "output format: json, jsonl or table")
+	cmd.Flags().StringVar(&view, "view", "", "article view: basic (no text) or full (the default)")
+	return cmd
+}
+
+func (a *app) listCommand() *cobra.Command {
+	var (
+		output, parent, filter, orderBy, pageToken, view string
+		pageSize                                         int32
+		all                                              bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list articles|annotations|sources",
+		Short: "List articles, annotations or sources",
+		Long: `List one page of resources, or all of them with --all (fetched page by page).
+Without --all, the token of the next page, if any, is printed on stderr.
+Annotations are listed across all articles unless --parent names one.
+
+The default output is JSON Lines, one resource per line.`,
+		Example: `  factcheck list annotations --filter 'verdict.rating = RATING_FALSE' --all
+  factcheck list articles --order-by 'create_time desc' --page-size 10 --output table`,
+		Args: exactArgs(1, "articles, annotations or sources"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			k, err := parseKind(args[0])
+			if err != nil {
+				return err
+			}
+			v, err := parseView(view)
+			if err != nil {
+				return err
+			}
+			if v != factcheckv1.ArticleView_ARTICLE_VIEW_UNSPECIFIED && k != kindArticle {
+				return usagef("--view applies to articles only")
+			}
+			if cmd.Flags().Changed("parent") && k != kindAnnotation {
+				return usagef("--parent applies to annotations only")
+			}
+			if pageSize < 0 {
+				return usagef("--page-size must not be negative")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			// fetch returns one page's resources and the next page token.
+			var fetch func(ctx context.Context, token string) ([]proto.Message, string, error)
+			switch k {
+			case kindArticle:
+				fetch = func(ctx context.Context, token string) ([]proto.Message, string, error) {
+					resp, err := c.Articles().ListArticles(ctx, &factcheckv1.ListArticlesRequest{
+						PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy, View: v,
+					})
+					return messages(resp.GetArticles()), resp.GetNextPageToken(), err
+				}
+			case kindAnnotation:
+				fetch = func(ctx context.Context, token string) ([]proto.Message, string, error) {
+					resp, err := c.Annotations().ListAnnotations(ctx, &factcheckv1.ListAnnotationsRequest{
+						Parent: parent, PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy,
+					})
+					return messages(resp.GetAnnotations()), resp.GetNextPageToken(), err
+				}
+			case kindSource:
+				fetch = func(ctx context.Context, token string) ([]proto.Message, string, error) {
+					resp, err := c.Sources().ListSources(ctx, &factcheckv1.ListSourcesRequest{
+						PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy,
+					})
+					return messages(resp.GetSources()), resp.GetNextPageToken(), err
+				}
+			}
+			p := newPrinter(a.stdout, output, true)
+			token := pageToken
+			for {
+				ctx, cancel := a.callContext(cmd.Context())
+				items, next, err := fetch(ctx, token)
+				cancel()
+				if err != nil {
+					// Close what was printed, so that --all output stays
+					// valid JSON up to the failing page.
+					p.end()
+					return err
+				}
+				for _, m := range items {
+					if err := p.item(m); err != nil {
+						return err
+					}
+				}
+				token = next
+				if token == "" || !all {
+					break
+				}
+			}
+			if err := p.end(); err != nil {
+				return err
+			}
+			if token != "" {
+				fmt.Fprintf(a.stderr, "more results: --page-token %s\n", token)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&output, "output", outputJSONL, "output format: json (an array), jsonl or table")
+	f.StringVar(&parent, "parent", "articles/-", "annotations of this article (articles/ID), or articles/- for all")
+	f.StringVar(&filter, "filter", "", "AIP-160 filter, e.g. 'state = STATE_PUBLISHED'")
+	f.StringVar(&orderBy, "order-by", "", "create_time or update_time, optionally followed by ' desc'")
+	f.Int32Var(&pageSize, "page-size", 0, "resources per page (0: the server's default)")
+	f.StringVar(&pageToken, "page-token", "", "continue from this page token")
+	f.BoolVar(&all, "all", false, "fetch every page")
+	f.StringVar(&view, "view", "", "article view: basic (the default, no text) or full")
+	return cmd
+}
+
+func messages[M proto.Message](ms []M) []proto.Message {
+	out := make([]proto.Message, len(ms))
+	for i, m := range ms {
+		out[i] = m
+	}
+	return out
+}
+
+func (a *app) createCommand() *cobra.Command {
+	var file, id, parent, output string
+	cmd := &cobra.Command{
+		Use:   "create article|annotation|source -f FILE",
+		Short: "Create an article, annotation or source from a JSON file",
+		Long: `Create a resource from FILE (- for stdin): the resource as protojson (the
+JSON grpcurl shows), or the whole Create request ({"articleId": ...,
+"article": {...}}). --id and --parent override the request's.
+
+An annotation needs its article: --parent articles/ID.`,
+		Example: `  factcheck create article -f testdata/shafaq-create-article.json
+  factcheck create source --id wapo-talks -f wapo.json
+  echo '{"anchor": {"quote": {"exact": "..."}}, "claim": {"text": "..."}}' |
+    factcheck create annotation --parent articles/shafaq-talks -f -`,
+		Args: exactArgs(1, "article, annotation or source"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			k, err := parseKind(args[0])
+			if err != nil {
+				return err
+			}
+			if file == "" {
+				return usagef("-f FILE is required (- for stdin)")
+			}
+			if parent != "" && k != kindAnnotation {
+				return usagef("--parent applies to annotations only")
+			}
+			data, err := a.readInput(file)
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := a.callContext(cmd.Context())
+			defer cancel()
+			var m proto.Message
+			switch k {
+			case kindArticle:
+				req := &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{}}
+				if err := unmarshalResourceOrRequest(data, req.Article, req, file); err != nil {
+					return err
+				}
+				if id != "" {
+					req.ArticleId = id
+				}
+				resp, err := c.Articles().CreateArticle(ctx, req)
+				if err != nil {
+					return err
+				}
+				m = resp.GetArticle()
+			case kindAnnotation:
+				req := &factcheckv1.CreateAnnotationRequest{Annotation: &factcheckv1.Annotation{}}
+				if err := unmarshalResourceOrRequest(data, req.Annotation, req, file); err != nil {
+					return err
+				}
+				if id != "" {
+					req.AnnotationId = id
+				}
+				if parent != "" {
+					req.Parent = parent
+				}
+				if req.Parent == "" {
+					return usagef("an annotation needs --parent articles/ID")
+				}
+				resp, err := c.Annotations().CreateAnnotation(ctx, req)
+				if err != nil {
+					return err
+				}
+				m = resp.GetAnnotation()
+			case kindSource:
+				req := &factcheckv1.CreateSourceRequest{Source: &factcheckv1.Source{}}
+				if err := unmarshalResourceOrRequest(data, req.Source, req, file); err != nil {
+					return err
+				}
+				if id != "" {
+					req.SourceId = id
+				}
+				resp, err := c.Sources().CreateSource(ctx, req)
+				if err != nil {
+					return err
+				}
+				m = resp.GetSource()
+			}
+			p := newPrinter(a.stdout, output, false)
+			if err := p.item(m); err != nil {
+				return err
+			}
+			return p.end()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&file, "file", "f", "", "JSON file of the resource or its Create request, - for stdin")
+	f.StringVar(&id, "id", "", "ID to create the resource under (the server generates one otherwise)")
+	f.StringVar(&parent, "parent", "", "article of the annotation, articles/ID")
+	f.StringVar(&output, "output", outputJSON, "output format: json, jsonl or table")
+	return cmd
+}
+
+// readInput reads a whole file, or stdin for "-".
+func (a *app) readInput(file string) ([]byte, error) {
+	if file == "-" {
+		return io.ReadAll(a.stdin)
+	}
+	return os.ReadFile(file)
+}
+
+// unmarshalResourceOrRequest reads data as the resource itself or, failing
+// that, as the whole Create request. The request form lets the files people
+// already feed grpcurl (testdata/shafaq-create-article.json) be used as they
+// are. Neither resource has a field named like the request's, so a request
+// never parses as a resource.
+func unmarshalResourceOrRequest(data []byte, resource, request proto.Message, file string) error {
+	errRes := protojson.Unmarshal(data, resource)
+	if errRes == nil {
+		return nil
+	}
+	proto.Reset(request)
+	if err := protojson.Unmarshal(data, request); err == nil {
+		return nil
+	}
+	if file == "-" {
+		file = "stdin"
+	}
+	return usageError{fmt.Errorf("%s: not a %s: %w", file, resource.ProtoReflect().Descriptor().Name(), errRes)}
+}
+
+func (a *app) deleteCommand() *cobra.Command {
+	var (
+		etag  string
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete an article, annotation or source",
+		Long: `Delete the resource NAME. With --etag the delete happens only if the resource
+is unchanged since it was read. An article with annotations is deleted only
+with --force, which deletes its annotations too.`,
+		Args: exactArgs(1, "one resource name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := parseName(args[0])
+			if err != nil {
+				return err
+			}
+			if force && k != kindArticle {
+				return usagef("--force applies to articles only")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := a.callContext(cmd.Context())
+			defer cancel()
+			switch k {
+			case kindArticle:
+				_, err = c.Articles().DeleteArticle(ctx, &factcheckv1.DeleteArticleRequest{Name: args[0], Etag: etag, Force: force})
+			case kindAnnotation:
+				_, err = c.Annotations().DeleteAnnotation(ctx, &factcheckv1.DeleteAnnotationRequest{Name: args[0], Etag: etag})
+			case kindSource:
+				_, err = c.Sources().DeleteSource(ctx, &factcheckv1.DeleteSourceRequest{Name: args[0], Etag: etag})
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "deleted %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&etag, "etag", "", "delete only if the resource's etag is still this")
+	cmd.Flags().BoolVar(&force, "force", false, "delete an article together with its annotations")
+	return cmd
+}
