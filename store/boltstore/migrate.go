@@ -19,9 +19,11 @@ type migration struct {
 
 // migrations MUST be ordered by version, starting at 1 with no gaps; the last
 // one's version is the schema version this binary writes. Never edit a
-// migration that has shipped: add one. Each migration gets a test that writes
-// the old shape and checks the new one (migrate_test.go), and the bucket tree
-// in schema.go is updated with it.
+// migration that has shipped: add one. Each migration gets a case in
+// TestMigrations that writes the old shape and checks the new one, and the
+// bucket tree in schema.go is updated with it. A migration that adds buckets
+// declares them in schema.go with since set to its version and runs
+// createBuckets(version); one that adds an index then runs rebuildIndexes.
 //
 // A variable, not a constant list, so tests can append migrations and watch
 // them run.

@@ -5,6 +5,10 @@
 // query planning of List calls, and the integrity rules of the store.Store
 // contract (uniqueness, references between records, anchoring).
 //
+// Beyond store.Store, a *Store offers CreateAnnotations (chunked bulk
+// loads in one transaction each), Check (page and index consistency) and
+// RebuildIndexes (repair, or backfill in a migration).
+//
 // It depends on store (the contract it implements), store/filter (to evaluate
 // list filters), anchor (to resolve spans inside the write transaction) and
 // go.etcd.io/bbolt.
@@ -96,8 +100,8 @@ type bucket struct {
 	since uint64
 	// derived buckets are rebuilt from the records by RebuildIndexes.
 	derived bool
-	// unique buckets map a field's value to the one record that holds it;
-	// taken names the conflict for the error a second holder gets.
+	// unique buckets map a value to the one record that may hold it; the
+	// rule words the error a second holder gets.
 	unique *uniqueRule
 }
 

@@ -102,18 +102,24 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Check verifies the file: bbolt's page-level consistency check, then that
 // every derived bucket holds exactly what the records imply. It reads the
-// whole file in one read transaction; tests run it after every test.
+// whole file and holds the write lock while it does (bbolt's check is not
+// safe beside a concurrent writer otherwise), so it is for tests, which run it
+// after every test, and for maintenance, not for a busy server.
 func (s *Store) Check() error {
-	return s.db.View(func(tx *bbolt.Tx) error {
-		var errs []string
-		for err := range tx.Check() {
-			errs = append(errs, err.Error())
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("bbolt consistency check failed:\n%s", strings.Join(errs, "\n"))
-		}
-		return checkIndexes(tx)
-	})
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	// Nothing is written: the transaction only excludes writers.
+	defer func() { _ = tx.Rollback() }()
+	var errs []string
+	for err := range tx.Check() {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("bbolt consistency check failed:\n%s", strings.Join(errs, "\n"))
+	}
+	return checkIndexes(tx)
 }
 
 // clock returns the current time in UTC, as every stored time is.
