@@ -31,13 +31,15 @@ import (
 //   - the records bucket (creation order) or the by-update bucket (update
 //     order): everything.
 //
-// With several usable indexes the one with the fewest keys wins, counted up
-// to countLimit, and each candidate it yields is first looked up in the
-// others (a key lookup, no record read), so only the records every index
-// agrees on are read. For update order, and for `labels:key`, an index is used
-// only when its set is known to be smaller than countLimit: those records
-// are read and sorted in memory. Every candidate is checked with filter.Match (and against the
-// parent article), since an index answers one term only.
+// With several usable indexes the one with the fewest keys wins (counted up
+// to countLimit), and each candidate it yields is first looked up in the
+// others, a key lookup and no record read, so only the records every index
+// agrees on are read. A set that cannot be walked in the requested order
+// (any set for update order, and `labels:key`) is walked only when it is
+// known to hold fewer than countLimit records: those are read and sorted in
+// memory; a larger one still serves as a lookup. Every record read is checked
+// with filter.Match (and against the parent article), since an index
+// answers one term only.
 //
 // Work per page: the walk stops at the first PageSize+1 matches (the extra
 // one tells whether a next page exists), so a page costs PageSize+1 record
