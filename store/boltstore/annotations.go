@@ -99,15 +99,7 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Ann
 	if err != nil {
 		return nil, err
 	}
-	es := annotationEntries(key, r)
-	if err := checkUnique(tx, es, key); err != nil {
-		return nil, err
-	}
-	val, err := encode(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := putRecord(tx, bucketAnnotations, key, val, nil, es); err != nil {
+	if err := save(tx, bucketAnnotations, key, r, nil, annotationEntries(key, r)); err != nil {
 		return nil, err
 	}
 	return annotationFromRecord(r), nil
@@ -304,15 +296,7 @@ func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string
 		}
 		r.UpdateTime = timestamp(s.clock())
 		r.Etag = newEtag()
-		es := annotationEntries(key, r)
-		if err := checkUnique(tx, es, key); err != nil {
-			return err
-		}
-		val, err := encode(r)
-		if err != nil {
-			return err
-		}
-		if err := putRecord(tx, bucketAnnotations, key, val, annotationEntries(key, old), es); err != nil {
+		if err := save(tx, bucketAnnotations, key, r, annotationEntries(key, old), annotationEntries(key, r)); err != nil {
 			return err
 		}
 		out = annotationFromRecord(r)
@@ -377,11 +361,7 @@ func reanchor(tx *bbolt.Tx, artKey []byte, art *recordpb.Article, now time.Time)
 		}
 		r.UpdateTime = timestamp(now)
 		r.Etag = newEtag()
-		val, err := encode(r)
-		if err != nil {
-			return err
-		}
-		if err := putRecord(tx, bucketAnnotations, key, val, annotationEntries(key, old), annotationEntries(key, r)); err != nil {
+		if err := save(tx, bucketAnnotations, key, r, annotationEntries(key, old), annotationEntries(key, r)); err != nil {
 			return err
 		}
 	}

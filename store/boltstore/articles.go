@@ -49,15 +49,7 @@ func (s *Store) CreateArticle(ctx context.Context, in *store.Article) (*store.Ar
 		if err != nil {
 			return err
 		}
-		es := articleEntries(key, r)
-		if err := checkUnique(tx, es, key); err != nil {
-			return err
-		}
-		val, err := encode(r)
-		if err != nil {
-			return err
-		}
-		if err := putRecord(tx, bucketArticles, key, val, nil, es); err != nil {
+		if err := save(tx, bucketArticles, key, r, nil, articleEntries(key, r)); err != nil {
 			return err
 		}
 		out = articleFromRecord(r)
@@ -145,15 +137,7 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 		now := s.clock()
 		r.UpdateTime = timestamp(now)
 		r.Etag = newEtag()
-		es := articleEntries(key, r)
-		if err := checkUnique(tx, es, key); err != nil {
-			return err
-		}
-		val, err := encode(r)
-		if err != nil {
-			return err
-		}
-		if err := putRecord(tx, bucketArticles, key, val, articleEntries(key, old), es); err != nil {
+		if err := save(tx, bucketArticles, key, r, articleEntries(key, old), articleEntries(key, r)); err != nil {
 			return err
 		}
 		if textChanged {

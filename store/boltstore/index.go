@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
@@ -123,8 +124,7 @@ func entrySet(es []entry) map[string]entry {
 }
 
 // checkUnique fails with ErrAlreadyExists when a unique entry of es is held
-// by a record other than key. It runs before anything is written, so a
-// failed write leaves no trace even before the transaction rolls back.
+// by a record other than key.
 func checkUnique(tx *bbolt.Tx, es []entry, key []byte) error {
 	for _, e := range es {
 		rule := uniqueRules[string(e.bucket)]
@@ -191,9 +191,17 @@ func updateEntries(tx *bbolt.Tx, old, new []entry) error {
 	return nil
 }
 
-// putRecord stores a record under key and moves its entries from old to
-// new. Unique conflicts must have been checked.
-func putRecord(tx *bbolt.Tx, records, key []byte, val []byte, old, new []entry) error {
+// save stores the record r under key, and moves its derived-bucket keys from
+// the entries old to new. A unique value held by another record fails the
+// write before anything is written.
+func save(tx *bbolt.Tx, records, key []byte, r proto.Message, old, new []entry) error {
+	if err := checkUnique(tx, new, key); err != nil {
+		return err
+	}
+	val, err := encode(r)
+	if err != nil {
+		return err
+	}
 	if err := updateEntries(tx, old, new); err != nil {
 		return err
 	}

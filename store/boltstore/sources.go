@@ -40,15 +40,7 @@ func (s *Store) CreateSource(ctx context.Context, in *store.Source) (*store.Sour
 		if err != nil {
 			return err
 		}
-		es := sourceEntries(key, r)
-		if err := checkUnique(tx, es, key); err != nil {
-			return err
-		}
-		val, err := encode(r)
-		if err != nil {
-			return err
-		}
-		if err := putRecord(tx, bucketSources, key, val, nil, es); err != nil {
+		if err := save(tx, bucketSources, key, r, nil, sourceEntries(key, r)); err != nil {
 			return err
 		}
 		out = sourceFromRecord(r)
@@ -127,15 +119,7 @@ func (s *Store) UpdateSource(ctx context.Context, id, etag string, update func(*
 		r.Id, r.CreateTime = old.Id, old.CreateTime
 		r.UpdateTime = timestamp(s.clock())
 		r.Etag = newEtag()
-		es := sourceEntries(key, r)
-		if err := checkUnique(tx, es, key); err != nil {
-			return err
-		}
-		val, err := encode(r)
-		if err != nil {
-			return err
-		}
-		if err := putRecord(tx, bucketSources, key, val, sourceEntries(key, old), es); err != nil {
+		if err := save(tx, bucketSources, key, r, sourceEntries(key, old), sourceEntries(key, r)); err != nil {
 			return err
 		}
 		out = sourceFromRecord(r)
