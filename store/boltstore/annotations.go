@@ -49,10 +49,11 @@ func (s *Store) CreateAnnotation(ctx context.Context, in *store.Annotation) (*st
 // CreateAnnotations creates every annotation of anns as CreateAnnotation
 // does, in one transaction: all of them or, on the first failure, none (the
 // error is prefixed with "annotations[i]: " and still matches the sentinel
-// errors). It is for bulk imports, which should call it with chunks of about
-// a thousand annotations: one commit then costs about what one single create
-// does, so a chunk is two orders of magnitude faster per annotation, while
-// the write lock is held for milliseconds, not seconds.
+// errors). It is for bulk imports, which should call it with chunks of a few
+// hundred to a thousand annotations: BenchmarkCreateAnnotations measured
+// about 0.7 ms per durable single create and 25-30 µs per annotation from
+// chunks of 100 up, with the write lock held for tens of milliseconds per
+// chunk of 1,000.
 func (s *Store) CreateAnnotations(ctx context.Context, anns []*store.Annotation) ([]*store.Annotation, error) {
 	var out []*store.Annotation
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
