@@ -29,6 +29,15 @@ const (
 	formatClaimReview   = "claimreview"
 )
 
+// checkImportFormat tells whether a format name is one import knows.
+func checkImportFormat(format string) error {
+	switch format {
+	case formatJSONL, formatWebAnnotation, formatHypothesis, formatClaimReview:
+		return nil
+	}
+	return usagef("unknown format %q: want auto, jsonl, webannotation, hypothesis or claimreview", format)
+}
+
 // decoderFor returns the decoder of a format named on the command line.
 // TODO(interchange): use interchange.ParseFormat and its decoders once the
 // package lands; until then only JSON Lines is read.

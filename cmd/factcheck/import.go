@@ -154,6 +154,11 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	if f.batch < 1 {
 		return usagef("--batch must be at least 1")
 	}
+	if f.format != formatAuto {
+		if err := checkImportFormat(f.format); err != nil {
+			return err
+		}
+	}
 	switch f.progress {
 	case "auto", "bar", "lines", "none":
 	default:

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/server"
+	"github.com/factcheck/factcheck/store/boltstore"
+)
+
+// result is the outcome of one in-process run of the command.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs the command in-process with the given environment.
+func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	a := &app{
+		stdin:  strings.NewReader(stdin),
+		stdout: &stdout,
+		stderr: &stderr,
+		getenv: func(k string) string { return env[k] },
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	code := a.run(ctx, args)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// serveGRPC serves srv on a loopback port until the test ends.
+func serveGRPC(t *testing.T, srv *grpc.Server) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(lis) }()
+	t.Cleanup(func() { srv.Stop(); <-done })
+	return lis.Addr().String()
+}
+
+// realServer starts the real server over a temporary bbolt file.
+func realServer(t *testing.T) string {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "factcheck.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return serveGRPC(t, server.New(st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+}
+
+// fakeBulkServer serves f.
+func fakeBulkServer(t *testing.T, f *fakeBulk) string {
+	t.Helper()
+	srv := grpc.NewServer()
+	factcheckv1.RegisterBulkServiceServer(srv, f)
+	return serveGRPC(t, srv)
+}
+
+func TestGlobalFlagPrecedence(t *testing.T) {
+	tests := []struct {
+		name                string
+		env                 map[string]string
+		args                []string
+		wantServer, wantTok string
+	}{
+		{"defaults", nil, nil, defaultServer, ""},
+		{"env", map[string]string{envServer: "env:1", envToken: "envtok"}, nil, "env:1", "envtok"},
+		{"flag beats env", map[string]string{envServer: "env:1", envToken: "envtok"},
+			[]string{"--server", "flag:1", "--token", "flagtok"}, "flag:1", "flagtok"},
+		{"flag alone", nil, []string{"--server=flag:1"}, "flag:1", ""},
+		{"empty env is unset", map[string]string{envServer: "", envToken: ""}, nil, defaultServer, ""},
+		// An explicitly empty --token turns off the environment's token.
+		{"empty flag beats env", map[string]string{envToken: "envtok"}, []string{"--token="}, defaultServer, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &app{getenv: func(k string) string { return tt.env[k] }}
+			root := a.rootCommand()
+			if err := root.ParseFlags(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.resolveGlobals(root); err != nil {
+				t.Fatal(err)
+			}
+			if a.global.server != tt.wantServer || a.global.token != tt.wantTok {
+				t.Errorf("server, token = %q, %q; want %q, %q", a.global.server, a.global.token, tt.wantServer, tt.wantTok)
+			}
+		})
+	}
+}
+
+func TestTLSOptions(t *testing.T) {
+	if (globalFlags{}).useTLS() {
+		t.Error("TLS without any TLS option")
+	}
+	for _, g := range []globalFlags{{tls: true}, {tlsCA: "ca.pem"}, {tlsCert: "c.pem", tlsKey: "k.pem"}} {
+		if !g.useTLS() {
+			t.Errorf("%+v: not TLS", g)
+		}
+	}
+	creds, err := (globalFlags{tls: true}).transportCredentials()
+	if err != nil || creds.Info().SecurityProtocol != "tls" {
+		t.Errorf("--tls: %v, %v", creds, err)
+	}
+	if _, err := (globalFlags{tlsCA: filepath.Join(t.TempDir(), "missing.pem")}).transportCredentials(); err == nil {
+		t.Error("missing --tls-ca file accepted")
+	}
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	os.WriteFile(empty, []byte("not pem"), 0o600)
+	if _, err := (globalFlags{tlsCA: empty}).transportCredentials(); err == nil {
+		t.Error("--tls-ca without certificates accepted")
+	}
+	r := runCLI(t, nil, "", "--tls-cert", "c.pem", "get", "articles/x")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--tls-key") {
+		t.Errorf("--tls-cert without --tls-key: %+v", r)
+	}
+}
+
+// tokenRecorder is an ArticleService that remembers the authorization
+// header of the last call.
+type tokenRecorder struct {
+	factcheckv1.UnimplementedArticleServiceServer
+	mu   sync.Mutex
+	auth []string
+}
+
+func (s *tokenRecorder) GetArticle(ctx context.Context, req *factcheckv1.GetArticleRequest) (*factcheckv1.GetArticleResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.mu.Lock()
+	s.auth = md.Get("authorization")
+	s.mu.Unlock()
+	return &factcheckv1.GetArticleResponse{Article: &factcheckv1.Article{Name: req.GetName()}}, nil
+}
+
+func TestTokenIsSentAsBearer(t *testing.T) {
+	rec := &tokenRecorder{}
+	srv := grpc.NewServer()
+	factcheckv1.RegisterArticleServiceServer(srv, rec)
+	addr := serveGRPC(t, srv)
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{map[string]string{envServer: addr}, nil, nil},
+		{map[string]string{envServer: addr, envToken: "s3cret"}, nil, []string{"Bearer s3cret"}},
+		{map[string]string{envServer: addr, envToken: "s3cret"}, []string{"--token", "other"}, []string{"Bearer other"}},
+	} {
+		r := runCLI(t, tt.env, "", append(tt.args, "get", "articles/a")...)
+		if r.code != 0 {
+			t.Fatalf("%v: %+v", tt.args, r)
+		}
+		rec.mu.Lock()
+		got := rec.auth
+		rec.mu.Unlock()
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("env %v args %v: authorization %q, want %q", tt.env, tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	env := map[string]string{envServer: "127.0.0.1:1"} // never dialled
+	for _, args := range [][]string{
+		{"bogus"},
+		{"get"},
+		{"get", "a", "b"},
+		{"get", "--nope", "articles/a"},
+		{"get", "notaname"},
+		{"get", "sources/a", "--view", "full"},
+		{"get", "articles/a", "--output", "yaml"},
+		{"list", "things"},
+		{"list", "sources", "--parent", "articles/a"},
+		{"create", "article"},
+		{"create", "source", "-f", "-", "--parent", "articles/a"},
+		{"delete", "sources/a", "--force"},
+		{"import"},
+		{"import", "x.jsonl", "--batch", "0"},
+		{"import", "x.jsonl", "--format", "xml"},
+		{"export", "--format", "hypothesis"},
+		{"--timeout", "0s", "get", "articles/a"},
+	} {
+		r := runCLI(t, env, "", args...)
+		if r.code != exitUsage {
+			t.Errorf("%q: exit %d, want %d; stderr:\n%s", args, r.code, exitUsage, r.stderr)
+		}
+		if r.stdout != "" {
+			t.Errorf("%q: stdout %q, want nothing", args, r.stdout)
+		}
+	}
+}
+
+func TestResourceRoundTrip(t *testing.T) {
+	env := map[string]string{envServer: realServer(t)}
+	r := runCLI(t, env, "", "create", "article", "-f", "../../testdata/shafaq-create-article.json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"name": "articles/shafaq-talks"`) {
+		t.Fatalf("create article: %+v", r)
+	}
+	r = runCLI(t, env, `{"url": "https://www.washingtonpost.com/x", "kind": "KIND_NEWS_REPORT"}`,
+		"create", "source", "--id", "wapo", "-f", "-", "--output", "jsonl")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("create source: %+v", r)
+	}
+	ann := `{"anchor": {"quote": {"exact": "ongoing even before the attack"}}, "claim": {"text": "Talks began before October 7."}, "citations": [{"source": "sources/wapo"}]}`
+	r = runCLI(t, env, ann, "create", "annotation", "--parent", "articles/shafaq-talks", "--id", "a1", "-f", "-")
+	if r.code != 0 {
+		t.Fatalf("create annotation: %+v", r)
+	}
+	var got factcheckv1.Annotation
+	if err := unmarshalResourceOrRequest([]byte(r.stdout), &got, &factcheckv1.CreateAnnotationRequest{}, "stdout"); err != nil {
+		t.Fatal(err)
+	}
+	if got.GetAnchor().GetPosition().GetStart() == 0 || got.GetName() != "articles/shafaq-talks/annotations/a1" {
+		t.Errorf("created annotation %v", &got)
+	}
+
+	// A refused call: exit 1, code, reason and the violation on stderr.
+	r = runCLI(t, env, `{"anchor": {"quote": {"exact": "talks began in 2022"}}, "claim": {"text": "x"}}`,
+		"create", "annotation", "--parent", "articles/shafaq-talks", "-f", "-")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "INVALID_ARGUMENT") || !strings.Contains(r.stderr, "[QUOTE_NOT_FOUND]") {
+		t.Errorf("bad quote: %+v", r)
+	}
+
+	r = runCLI(t, env, "", "list", "annotations", "--all", "--page-size", "1")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("list annotations: %+v", r)
+	}
+	r = runCLI(t, env, "", "list", "articles", "--output", "json")
+	var arr []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &arr); err != nil || len(arr) != 1 {
+		t.Errorf("list --output json is not an array of 1: %v\n%s", err, r.stdout)
+	}
+	r = runCLI(t, env, "", "list", "sources", "--output", "json", "--filter", `url = "https://nowhere.example/"`)
+	if strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("empty list as json: %q", r.stdout)
+	}
+	r = runCLI(t, env, "", "get", "articles/shafaq-talks/annotations/a1", "--output", "table")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "NAME") || !strings.Contains(r.stdout, "ANCHORED") {
+		t.Errorf("get --output table: %+v", r)
+	}
+
+	// A cited source cannot go: the precondition names the citing annotation.
+	r = runCLI(t, env, "", "delete", "sources/wapo")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "FAILED_PRECONDITION") || !strings.Contains(r.stderr, "articles/shafaq-talks/annotations/a1") {
+		t.Errorf("delete cited source: %+v", r)
+	}
+	r = runCLI(t, env, "", "delete", "articles/shafaq-talks", "--etag", "stale", "--force")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "ABORTED") {
+		t.Errorf("delete with stale etag: %+v", r)
+	}
+	r = runCLI(t, env, "", "delete", "articles/shafaq-talks", "--force")
+	if r.code != 0 {
+		t.Errorf("delete --force: %+v", r)
+	}
+	r = runCLI(t, env, "", "get", "articles/shafaq-talks")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "NOT_FOUND") {
+		t.Errorf("get deleted: %+v", r)
+	}
+}
+
+func TestListPageToken(t *testing.T) {
+	env := map[string]string{envServer: realServer(t)}
+	for _, u := range []string{"a", "b", "c"} {
+		if r := runCLI(t, env, `{"url": "https://s.example/`+u+`"}`, "create", "source", "-f", "-"); r.code != 0 {
+			t.Fatal(r)
+		}
+	}
+	r := runCLI(t, env, "", "list", "sources", "--page-size", "2")
+	if strings.Count(r.stdout, "\n") != 2 || !strings.Contains(r.stderr, "--page-token") {
+		t.Fatalf("first page: %+v", r)
+	}
+	token := strings.TrimSpace(strings.TrimPrefix(r.stderr, "more results: --page-token"))
+	r = runCLI(t, env, "", "list", "sources", "--page-size", "2", "--page-token", token)
+	if strings.Count(r.stdout, "\n") != 1 || r.stderr != "" {
+		t.Errorf("second page: %+v", r)
+	}
+	r = runCLI(t, env, "", "list", "sources", "--page-size", "2", "--all", "--output", "table")
+	if strings.Count(r.stdout, "\n") != 4 {
+		t.Errorf("--all as a table: %+v", r)
+	}
+}
