@@ -4,8 +4,9 @@
 // fresh, empty store from the backend's factory, so a failure names the
 // promise that broke.
 //
-// It depends only on store, store/filter and the repository's testdata
-// (found by walking up to go.mod, since backends live in other directories).
+// It depends on store, store/filter, anchor (for the reasons of anchoring
+// errors), go-cmp and the repository's testdata, found by walking up from
+// the working directory since backends live in other directories.
 // Backend-specific behaviour (persistence across reopen, file locking,
 // schema migrations) is tested by each backend beside its own code.
 package storetest
@@ -25,7 +26,9 @@ import (
 
 // Run runs the conformance suite. newStore returns a fresh, empty store and
 // registers its cleanup (closing it, and any consistency check the backend
-// wants after each test) with t.Cleanup.
+// wants after each test) with t.Cleanup. Subtests run one after another, so
+// a backend may hand out one database emptied between them. The Concurrency
+// subtest runs goroutines against one store: run the suite with -race.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
