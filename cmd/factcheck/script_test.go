@@ -1,0 +1,480 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+)
+
+// TestMain makes the test binary double as the factcheck command, so that
+// scripts run the real main in a process of its own (exit statuses,
+// signals and all) without a separate build.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"factcheck": func() { os.Exit(mainExit()) },
+	})
+}
+
+var updateScripts = flag.Bool("update-scripts", false, "rewrite cmp golden files in the scripts")
+
+// TestScripts runs testdata/script/*.txtar against the real factcheckd.
+// Besides the standard commands, scripts have:
+//
+//	factcheckd-start NAME      start factcheckd on $WORK/NAME.db (again, after a stop
+//	                           or kill) and point FACTCHECK_SERVER (and SERVER_NAME) at it
+//	factcheckd-stop NAME       stop it with SIGTERM and expect a clean exit
+//	factcheckd-kill NAME [URL [LASTEXT]]
+//	                           kill -9 it; with URL, first wait until the article with
+//	                           that url exists, and fail if the annotation with external
+//	                           id LASTEXT exists already (the import would be over)
+//	exits N CMD ARGS...        run CMD and expect exit status N
+//	gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-unreadable L,...] [-invalid L,...]
+//	                           write a JSONL import file (see genRecords)
+//	lines N [FILE]             expect N non-empty lines in FILE (default stdout)
+//	cmpjsonl A B               expect the same JSON lines in A and B, in any order,
+//	                           ignoring the fields a server assigns
+func TestScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end scripts build and run factcheckd; skipped with -short")
+	}
+	bin := buildDaemon(t)
+	testdata, err := filepath.Abs("../../testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *updateScripts,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("TESTDATA", testdata)
+			// Until a script starts a server, nothing listens here.
+			env.Setenv(envServer, "127.0.0.1:1")
+			st := &scriptState{bin: bin, daemons: map[string]*daemon{}}
+			env.Values[stateKey{}] = st
+			env.Defer(st.killAll)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"factcheckd-start": cmdDaemonStart,
+			"factcheckd-stop":  cmdDaemonStop,
+			"factcheckd-kill":  cmdDaemonKill,
+			"exits":            cmdExits,
+			"gen-records":      cmdGenRecords,
+			"lines":            cmdLines,
+			"cmpjsonl":         cmdCmpJSONL,
+		},
+	})
+}
+
+// buildDaemon builds factcheckd once for all scripts.
+func buildDaemon(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "factcheckd")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/factcheckd")
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/factcheckd: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type stateKey struct{}
+
+// scriptState is what one script's custom commands share.
+type scriptState struct {
+	bin     string
+	mu      sync.Mutex
+	daemons map[string]*daemon
+}
+
+func (s *scriptState) killAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.daemons {
+		d.kill()
+	}
+}
+
+func state(ts *testscript.TestScript) *scriptState {
+	return ts.Value(stateKey{}).(*scriptState)
+}
+
+// daemon is a running factcheckd.
+type daemon struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *syncWriter
+	done   chan error
+}
+
+func (d *daemon) kill() {
+	select {
+	case <-d.done:
+	default:
+		d.cmd.Process.Kill()
+		<-d.done
+	}
+}
+
+var servingAddr = regexp.MustCompile(`msg="factcheckd serving" addr=(\S+)`)
+
+func cmdDaemonStart(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: factcheckd-start NAME")
+	}
+	name := args[0]
+	st := state(ts)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if d := st.daemons[name]; d != nil {
+		select {
+		case <-d.done:
+		default:
+			ts.Fatalf("factcheckd %s is running already", name)
+		}
+	}
+	d := &daemon{stderr: &syncWriter{}, done: make(chan error, 1)}
+	// Logs at the default level: the line saying where it serves is info.
+	d.cmd = exec.Command(st.bin, "--listen", "127.0.0.1:0", "--db", filepath.Join(ts.Getenv("WORK"), name+".db"))
+	d.cmd.Stderr = d.stderr
+	ts.Check(d.cmd.Start())
+	go func() { d.done <- d.cmd.Wait() }()
+	st.daemons[name] = d
+	deadline := time.After(30 * time.Second)
+	for {
+		if m := servingAddr.FindStringSubmatch(d.stderr.String()); m != nil {
+			d.addr = m[1]
+			break
+		}
+		select {
+		case err := <-d.done:
+			d.done <- err
+			ts.Fatalf("factcheckd %s exited before serving: %v\n%s", name, err, d.stderr.String())
+		case <-deadline:
+			ts.Fatalf("factcheckd %s did not start within 30s:\n%s", name, d.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	ts.Setenv(envServer, d.addr)
+	ts.Setenv("SERVER_"+name, d.addr)
+	ts.Logf("factcheckd %s serving on %s", name, d.addr)
+}
+
+func runningDaemon(ts *testscript.TestScript, name string) *daemon {
+	st := state(ts)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	d := st.daemons[name]
+	if d == nil {
+		ts.Fatalf("no factcheckd %s started", name)
+	}
+	return d
+}
+
+func cmdDaemonStop(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: factcheckd-stop NAME")
+	}
+	d := runningDaemon(ts, args[0])
+	ts.Check(d.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-d.done:
+		d.done <- err
+		if err != nil {
+			ts.Fatalf("factcheckd %s exited with %v after SIGTERM:\n%s", args[0], err, d.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		ts.Fatalf("factcheckd %s did not stop within 30s of SIGTERM", args[0])
+	}
+}
+
+func cmdDaemonKill(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 3 {
+		ts.Fatalf("usage: factcheckd-kill NAME [URL [LASTEXT]]")
+	}
+	d := runningDaemon(ts, args[0])
+	if len(args) >= 2 {
+		waitMidImport(ts, d.addr, args[1], args[2:])
+	}
+	ts.Check(d.cmd.Process.Kill())
+	err := <-d.done
+	d.done <- err
+	ts.Logf("factcheckd %s killed: %v", args[0], err)
+}
+
+// waitMidImport waits until the article with url exists and checks that
+// the annotation with external id last does not, so that the kill that
+// follows lands in the middle of the import.
+func waitMidImport(ts *testscript.TestScript, addr, url string, last []string) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	ts.Check(err)
+	defer conn.Close()
+	articles := factcheckv1.NewArticleServiceClient(conn)
+	annotations := factcheckv1.NewAnnotationServiceClient(conn)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := articles.ListArticles(ctx, &factcheckv1.ListArticlesRequest{Filter: fmt.Sprintf("url = %q", url)})
+		cancel()
+		ts.Check(err)
+		if len(resp.GetArticles()) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("no article %s within 60s", url)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if len(last) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := annotations.ListAnnotations(ctx, &factcheckv1.ListAnnotationsRequest{Parent: "articles/-", Filter: fmt.Sprintf("external_id = %q", last[0])})
+	ts.Check(err)
+	if len(resp.GetAnnotations()) > 0 {
+		ts.Fatalf("the import was over before the kill: generate a bigger file or kill earlier")
+	}
+}
+
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N CMD ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: lines N [FILE]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	file := "stdout"
+	if len(args) == 2 {
+		file = args[1]
+	}
+	got := 0
+	for _, l := range strings.Split(ts.ReadFile(file), "\n") {
+		if strings.TrimSpace(l) != "" {
+			got++
+		}
+	}
+	if got != want {
+		ts.Fatalf("%s has %d lines, want %d", file, got, want)
+	}
+}
+
+// serverAssigned are the JSON fields a server fills in, which differ
+// between two servers holding the same records.
+var serverAssigned = map[string]bool{"createTime": true, "updateTime": true, "etag": true}
+
+func cmdCmpJSONL(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: cmpjsonl A B")
+	}
+	read := func(file string) []string {
+		var out []string
+		for _, l := range strings.Split(ts.ReadFile(file), "\n") {
+			if strings.TrimSpace(l) == "" {
+				continue
+			}
+			var v any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				ts.Fatalf("%s: %v", file, err)
+			}
+			b, _ := json.Marshal(dropAssigned(v))
+			out = append(out, string(b))
+		}
+		slices.Sort(out)
+		return out
+	}
+	a, b := read(args[0]), read(args[1])
+	same := reflect.DeepEqual(a, b)
+	if same && neg {
+		ts.Fatalf("%s and %s hold the same records", args[0], args[1])
+	}
+	if !same && !neg {
+		for i := range max(len(a), len(b)) {
+			var x, y string
+			if i < len(a) {
+				x = a[i]
+			}
+			if i < len(b) {
+				y = b[i]
+			}
+			if x != y {
+				ts.Fatalf("%s and %s differ (%d and %d records); first difference:\n%s\n%s", args[0], args[1], len(a), len(b), x, y)
+			}
+		}
+	}
+}
+
+func dropAssigned(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if serverAssigned[k] {
+				delete(v, k)
+			} else {
+				v[k] = dropAssigned(x)
+			}
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = dropAssigned(x)
+		}
+	}
+	return v
+}
+
+// cmdGenRecords writes an import file: SOURCES sources first, then each
+// article followed by its annotations. Every record has a natural key (url
+// or external id), so a rerun finds them all existing. Article i has url
+// https://gen.example/articles/i; annotation j of article i has external id
+// gen-i-j and cites source (i+j) mod SOURCES by url.
+//
+// -unreadable lines are replaced with broken JSON, -invalid lines with an
+// annotation whose quote is not in the text (QUOTE_NOT_FOUND). Both must be
+// annotation lines, so that no other record depends on them. The command
+// prints the number of records of each kind that should exist after the
+// import, for the script to check against.
+func cmdGenRecords(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("gen-records", flag.ContinueOnError)
+	unreadable := fs.String("unreadable", "", "comma-separated line numbers")
+	invalid := fs.String("invalid", "", "comma-separated line numbers")
+	if neg || len(args) < 4 {
+		ts.Fatalf("usage: gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-unreadable L,...] [-invalid L,...]")
+	}
+	ts.Check(fs.Parse(args[4:]))
+	nums := make([]int, 3)
+	for i, s := range args[1:4] {
+		n, err := strconv.Atoi(s)
+		ts.Check(err)
+		nums[i] = n
+	}
+	lineSet := func(s string) map[int]bool {
+		m := map[int]bool{}
+		for _, f := range strings.Split(s, ",") {
+			if f == "" {
+				continue
+			}
+			n, err := strconv.Atoi(f)
+			ts.Check(err)
+			m[n] = true
+		}
+		return m
+	}
+	broken, bad := lineSet(*unreadable), lineSet(*invalid)
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	w := bufio.NewWriter(f)
+	var want struct{ articles, sources, annotations int }
+	line := 0
+	write := func(rec *factcheckv1.ImportRecord, isAnnotation bool) {
+		line++
+		switch {
+		case broken[line] || bad[line]:
+			if !isAnnotation {
+				ts.Fatalf("gen-records: line %d is not an annotation", line)
+			}
+			if broken[line] {
+				fmt.Fprintf(w, "{\"annotation\": {\"parent\": \"broken on line %d\n", line)
+				return
+			}
+			rec.GetAnnotation().GetAnnotation().GetAnchor().GetQuote().Exact = "words that are not in the text"
+		case isAnnotation:
+			want.annotations++
+		}
+		b, err := protojson.Marshal(rec)
+		ts.Check(err)
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	articles, perArticle, sources := nums[0], nums[1], nums[2]
+	for s := range sources {
+		write(&factcheckv1.ImportRecord{Record: &factcheckv1.ImportRecord_Source{Source: &factcheckv1.Source{
+			Url:   fmt.Sprintf("https://sources.example/%d", s),
+			Title: fmt.Sprintf("Source %d", s),
+			Kind:  factcheckv1.Source_KIND_NEWS_REPORT,
+		}}}, false)
+		want.sources++
+	}
+	for i := range articles {
+		url := fmt.Sprintf("https://gen.example/articles/%d", i)
+		var text strings.Builder
+		fmt.Fprintf(&text, "Generated article %d. ", i)
+		for j := range perArticle {
+			fmt.Fprintf(&text, "Claim %d of article %d says the budget grew by %d percent. ", j, i, i*7+j)
+		}
+		// Filler, so that a few thousand records make an import that lasts
+		// long enough to be interrupted.
+		text.WriteString(strings.Repeat("The council met again on Tuesday and nothing else happened. ", 20))
+		write(&factcheckv1.ImportRecord{Record: &factcheckv1.ImportRecord_Article{Article: &factcheckv1.Article{
+			Url:      url,
+			Title:    fmt.Sprintf("Generated article %d", i),
+			Language: "en",
+			Text:     text.String(),
+		}}}, false)
+		want.articles++
+		for j := range perArticle {
+			ann := &factcheckv1.Annotation{
+				ExternalId: fmt.Sprintf("gen-%d-%d", i, j),
+				Anchor: &factcheckv1.Anchor{Quote: &factcheckv1.TextQuoteSelector{
+					Exact: fmt.Sprintf("Claim %d of article %d says the budget grew by %d percent.", j, i, i*7+j),
+				}},
+				Claim:   &factcheckv1.Claim{Text: fmt.Sprintf("The budget grew by %d percent.", i*7+j)},
+				Verdict: &factcheckv1.Verdict{Rating: factcheckv1.Rating(1 + (i+j)%7), Rationale: "Generated."},
+				State:   factcheckv1.Annotation_STATE_PUBLISHED,
+			}
+			if sources > 0 {
+				ann.Citations = []*factcheckv1.Citation{{
+					Source: fmt.Sprintf("https://sources.example/%d", (i+j)%sources),
+					Stance: factcheckv1.Stance_STANCE_SUPPORTS,
+				}}
+			}
+			write(&factcheckv1.ImportRecord{Record: &factcheckv1.ImportRecord_Annotation{Annotation: &factcheckv1.AnnotationImport{
+				Parent:     url,
+				Annotation: ann,
+			}}}, true)
+		}
+	}
+	ts.Check(w.Flush())
+	ts.Check(f.Close())
+	fmt.Fprintf(ts.Stdout(), "lines: %d\narticles: %d\nsources: %d\nannotations: %d\n", line, want.articles, want.sources, want.annotations)
+}
