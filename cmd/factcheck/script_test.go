@@ -22,7 +22,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
@@ -64,9 +66,16 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bulk := servesBulk(t, bin)
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *updateScripts,
+		Condition: func(cond string) (bool, error) {
+			if cond == "bulk" {
+				return bulk, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTDATA", testdata)
 			// Until a script starts a server, nothing listens here.
@@ -86,6 +95,39 @@ func TestScripts(t *testing.T) {
 			"cmpjsonl":         cmdCmpJSONL,
 		},
 	})
+}
+
+// servesBulk reports whether factcheckd serves BulkService: the import and
+// export scripts skip until it does.
+func servesBulk(t *testing.T, bin string) bool {
+	t.Helper()
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "probe.db"))
+	stderr := &syncWriter{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var addr string
+	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(10 * time.Millisecond) {
+		if m := servingAddr.FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("factcheckd did not start:\n%s", stderr.String())
+		}
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	stream, err := factcheckv1.NewBulkServiceClient(conn).Export(ctx, &factcheckv1.ExportRequest{})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	return status.Code(err) != codes.Unimplemented
 }
 
 // buildDaemon builds factcheckd once for all scripts.
