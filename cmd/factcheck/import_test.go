@@ -370,3 +370,27 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	var c counts
+	out := &syncWriter{}
+	a := &app{stderr: out, stderrIsTTY: true}
+	c.bytesRead.Store(500)
+	c.sent.Store(3)
+	c.failed.Store(1)
+	p := a.startProgress("auto", "in.jsonl", 1000, &c)
+	waitFor(t, func() bool { return strings.Contains(out.String(), "in.jsonl: 3 sent, 1 done, 1 failed  50%") })
+	p.stop()
+	if !strings.Contains(out.String(), "\r") {
+		t.Errorf("bar output %q", out.String())
+	}
+	// Not a terminal: lines, never a carriage return.
+	out = &syncWriter{}
+	a.stderr, a.stderrIsTTY = out, false
+	p = a.startProgress("auto", "in.jsonl", 1000, &c)
+	waitFor(t, func() bool { return strings.Contains(out.String(), "\n") })
+	p.stop()
+	if strings.Contains(out.String(), "\r") {
+		t.Errorf("progress lines with a carriage return: %q", out.String())
+	}
+}
