@@ -274,7 +274,7 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 		return exitError{exitFailure}
 	case recvErr != nil:
 		printError(a.stderr, recvErr)
-		if st, ok := status.FromError(recvErr); !ok || st.Code() != codes.InvalidArgument {
+		if retryable(recvErr) {
 			fmt.Fprintf(a.stderr, "factcheck: the import stopped after %d of %d records sent were confirmed; run it again to finish: records already imported are counted as existing, not created twice\n", c.done(), c.sent.Load())
 		}
 		return exitError{exitFailure}
@@ -285,6 +285,18 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 		return exitError{exitFailure}
 	}
 	return nil
+}
+
+// retryable reports whether an import that ended with err is worth
+// running again as it is: the server went away or the import was cut
+// short, rather than the server refusing the request.
+func retryable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded, codes.Aborted,
+		codes.Internal, codes.Unknown, codes.ResourceExhausted:
+		return true
+	}
+	return false
 }
 
 // sender reads records and streams them in batches.
