@@ -13,15 +13,20 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/interchange"
 )
 
+// parseExportFormat reads --format of export, with the spellings import
+// accepts.
 func parseExportFormat(s string) (factcheckv1.Format, error) {
-	switch s {
-	case formatJSONL:
+	f, err := interchange.ParseFormat(s)
+	switch {
+	case err != nil:
+	case f == interchange.FormatJSONL:
 		return factcheckv1.Format_FORMAT_JSONL, nil
-	case formatWebAnnotation:
+	case f == interchange.FormatWebAnnotation:
 		return factcheckv1.Format_FORMAT_WEB_ANNOTATION, nil
-	case formatClaimReview:
+	case f == interchange.FormatClaimReview:
 		return factcheckv1.Format_FORMAT_CLAIM_REVIEW, nil
 	}
 	return 0, usagef("--format must be jsonl, webannotation or claimreview, not %q", s)
@@ -67,7 +72,7 @@ With -o the file is replaced only once the export has completed.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&format, "format", formatJSONL, "jsonl, webannotation or claimreview")
+	fl.StringVar(&format, "format", "jsonl", "jsonl, webannotation or claimreview")
 	fl.StringVar(&filter, "filter", "", "AIP-160 filter over annotations, as in 'list annotations'")
 	fl.StringVar(&parent, "parent", "", "export one article's annotations (articles/ID); all by default")
 	fl.StringVar(&baseURL, "base-url", "", "absolute URL the exported documents' identifiers start with (default: the server's --public-url)")

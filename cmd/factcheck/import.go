@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/interchange"
 )
 
 // maxBatchBytes bounds one ImportRequest whatever --batch says: articles
@@ -31,6 +33,7 @@ const maxPrintedFailures = 50
 
 type importFlags struct {
 	format       string
+	anchor       string
 	atomic       bool
 	validateOnly bool
 	batch        int
@@ -67,7 +70,8 @@ Exit status 1 when any record failed.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", formatAuto, "input format: auto, jsonl, webannotation, hypothesis or claimreview")
+	fl.StringVar(&f.format, "format", formatAuto, "input format: auto, "+strings.ReplaceAll(interchange.FormatNames, "|", ", "))
+	fl.StringVar(&f.anchor, "anchor", "as-given", "what to keep of foreign anchors: as-given, quote-context (drop positions, which count into a web page) or quote (the server finds the quote and its context)")
 	fl.BoolVar(&f.atomic, "atomic", false, "create all records or none (at most 10,000)")
 	fl.BoolVar(&f.validateOnly, "validate-only", false, "check every record and report, but write nothing")
 	fl.IntVar(&f.batch, "batch", 100, "records per message sent to the server")
@@ -124,6 +128,7 @@ type counts struct {
 	bytesRead  atomic.Int64
 	sent       atomic.Int64
 	unreadable atomic.Int64
+	skipped    atomic.Int64
 	created    atomic.Int64
 	existing   atomic.Int64
 	failed     atomic.Int64
@@ -154,10 +159,13 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	if f.batch < 1 {
 		return usagef("--batch must be at least 1")
 	}
-	if f.format != formatAuto {
-		if err := checkImportFormat(f.format); err != nil {
-			return err
-		}
+	format, err := parseImportFormat(f.format)
+	if err != nil {
+		return err
+	}
+	anchor, err := parseAnchorMode(f.anchor)
+	if err != nil {
+		return err
 	}
 	switch f.progress {
 	case "auto", "bar", "lines", "none":
@@ -189,18 +197,16 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	}
 
 	var c counts
-	br := bufio.NewReaderSize(countingReader{in, &c.bytesRead}, 64<<10)
-	format := f.format
-	if format == formatAuto {
-		first, _ := br.Peek(512)
-		var err error
-		if format, err = detectFormat(file, first); err != nil {
-			return err
+	br := bufio.NewReaderSize(countingReader{in, &c.bytesRead}, interchange.DetectLen)
+	if format == interchange.FormatUnknown {
+		// Peek returns what there is when the file is shorter.
+		first, _ := br.Peek(interchange.DetectLen)
+		if format, err = interchange.DetectFormat(name, first); err != nil {
+			return usageError{err}
 		}
 	}
-	decode, err := decoderFor(format)
-	if err != nil {
-		return err
+	decode := func(r io.Reader, fn interchange.RecordFunc) error {
+		return interchange.Decode(format, r, fn, interchange.DecodeOptions{Anchor: anchor})
 	}
 	bulk, err := a.bulk()
 	if err != nil {
@@ -317,14 +323,19 @@ type sender struct {
 	abandoned bool
 }
 
-func (s *sender) run(r io.Reader, decode decodeFunc) error {
+func (s *sender) run(r io.Reader, decode func(io.Reader, interchange.RecordFunc) error) error {
 	err := decode(r, func(line int, rec *factcheckv1.ImportRecord, err error) error {
+		if errors.Is(err, interchange.ErrSkipped) {
+			// Replies and page notes: nothing to import, nothing wrong.
+			s.counts.skipped.Add(1)
+			return nil
+		}
 		if err != nil {
 			s.counts.unreadable.Add(1)
 			s.rep.local(failure{Line: line, problem: problem{
 				Code:    codeName(codes.InvalidArgument),
 				Reason:  "UNREADABLE_RECORD",
-				Message: oneLine(err.Error()),
+				Message: decodeMessage(err),
 			}})
 			if s.atomic {
 				s.abandoned = true

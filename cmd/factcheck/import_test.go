@@ -19,13 +19,13 @@ import (
 )
 
 // brokenInput has good records, lines that cannot be read (3 and 8), and
-// records the fake server refuses (5: an article without url; 6: no record).
+// records the fake server refuses (5 and 6: articles without url).
 const brokenInput = `{"source": {"url": "https://s.example/1"}}
 {"article": {"url": "https://a.example/1", "text": "Some text."}}
 {"article": {"url": "https://a.example/2", "text": "unterminated
 ` + `
 {"article": {"title": "no url"}}
-{}
+{"article": {"title": "no url either"}}
 {"annotation": {"parent": "https://a.example/1", "annotation": {"externalId": "x1", "anchor": {"quote": {"exact": "text"}}, "claim": {"text": "c"}}}}
 not json at all
 `
@@ -82,7 +82,7 @@ func TestImportReportsFailedLines(t *testing.T) {
 		"line 3: INVALID_ARGUMENT: ",
 		"[UNREADABLE_RECORD]",
 		"line 5: INVALID_ARGUMENT: article.url: required [FIELD_REQUIRED]",
-		"line 6: INVALID_ARGUMENT: record: one of",
+		"line 6: INVALID_ARGUMENT: article.url: required [FIELD_REQUIRED]",
 		"line 8: INVALID_ARGUMENT: ",
 		"received: 5  created: 3  existing: 0  failed: 4 (2 unreadable, not sent)",
 		"failures written to " + report,
@@ -157,7 +157,7 @@ func TestImportAtomic(t *testing.T) {
 		t.Errorf("atomic with unreadable line: %+v", r)
 	}
 	// A record the server refuses rolls the others back.
-	in = writeFile(t, "in2.jsonl", "{\"source\": {\"url\": \"https://s.example/1\"}}\n{}\n")
+	in = writeFile(t, "in2.jsonl", "{\"source\": {\"url\": \"https://s.example/1\"}}\n{\"article\": {}}\n")
 	r = runCLI(t, env, "", "import", in, "--atomic", "--progress", "none")
 	if r.code != exitFailure || !strings.Contains(r.stdout, "rolled back: 1") || !strings.Contains(r.stdout, "nothing written") {
 		t.Errorf("atomic with refused record: %+v", r)
@@ -266,20 +266,6 @@ func TestLineMap(t *testing.T) {
 		if got := m.line(idx); got != want {
 			t.Errorf("line(%d) = %d, want %d", idx, got, want)
 		}
-	}
-}
-
-func TestDecodeJSONLLineNumbers(t *testing.T) {
-	var got []string
-	err := decodeJSONL(strings.NewReader(brokenInput), func(line int, rec *factcheckv1.ImportRecord, err error) error {
-		got = append(got, fmt.Sprintf("%d:%v", line, err == nil))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := strings.Join(got, " "); s != "1:true 2:true 3:false 5:true 6:true 7:true 8:false" {
-		t.Errorf("decoded %s", s)
 	}
 }
 
@@ -392,5 +378,31 @@ func TestProgressBar(t *testing.T) {
 	p.stop()
 	if strings.Contains(out.String(), "\r") {
 		t.Errorf("progress lines with a carriage return: %q", out.String())
+	}
+}
+
+// TestImportDetectsForeignFormats: a Hypothesis search response is told
+// apart by its content, its reply is skipped (not a failure), and its
+// annotation goes to the server as an annotation record.
+func TestImportDetectsForeignFormats(t *testing.T) {
+	fake := newFakeBulk()
+	env := map[string]string{envServer: fakeBulkServer(t, fake)}
+	in := writeFile(t, "export.json", `{"total": 2, "rows": [
+  {"id": "abc", "uri": "https://a.example/1", "user": "acct:someone@hypothes.is", "text": "Not so.", "tags": ["false"],
+   "target": [{"source": "https://a.example/1", "selector": [{"type": "TextQuoteSelector", "exact": "text"}]}]},
+  {"id": "def", "uri": "https://a.example/1", "user": "acct:other@hypothes.is", "text": "A reply.", "references": ["abc"],
+   "target": [{"source": "https://a.example/1"}]}
+]}
+`)
+	r := runCLI(t, env, "", "import", in, "--progress", "none")
+	if r.code != 0 || !strings.Contains(r.stdout, "received: 1  created: 1") || !strings.Contains(r.stdout, "skipped: 1") {
+		t.Errorf("hypothesis import: %+v", r)
+	}
+	if _, ok := fake.seen["ext:hypothesis:abc"]; !ok {
+		t.Errorf("server got %v", fake.seen)
+	}
+	r = runCLI(t, env, "", "import", writeFile(t, "notes.txt", "hello\n"), "--progress", "none")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--format") {
+		t.Errorf("undetectable format: %+v", r)
 	}
 }

@@ -138,6 +138,9 @@ func (a *app) printSummary(name string, s *factcheckv1.ImportSummary, c *counts,
 	if unreadable > 0 {
 		fmt.Fprintf(w, " (%d unreadable, not sent)", unreadable)
 	}
+	if sk := c.skipped.Load(); sk > 0 {
+		fmt.Fprintf(w, "  skipped: %d (replies and notes without a quote)", sk)
+	}
 	if rb := c.rolledBack.Load(); rb > 0 {
 		fmt.Fprintf(w, "  rolled back: %d", rb)
 	}
