@@ -78,6 +78,12 @@ func TestScripts(t *testing.T) {
 		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTDATA", testdata)
+			if os.Getenv("GORACE") == "" {
+				// Under -race every factcheck run would sleep a second
+				// on exit, waiting for race reports that still come
+				// without it.
+				env.Setenv("GORACE", "atexit_sleep_ms=10")
+			}
 			// Until a script starts a server, nothing listens here.
 			env.Setenv(envServer, "127.0.0.1:1")
 			st := &scriptState{bin: bin, daemons: map[string]*daemon{}}
