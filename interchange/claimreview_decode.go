@@ -29,7 +29,7 @@ var claimReviewContainers = containers{arrays: map[string]bool{"claims": true, "
 //     claimant from itemReviewed.author (Person or Organization, name,
 //     sameAs, description), claim_time from itemReviewed.datePublished (an
 //     unreadable date is left out);
-//   - verdict: rating from reviewRating's alternateName or name words (see
+//   - verdict: rating from reviewRating's name or alternateName words (see
 //     ParseRating), else from ratingValue between worstRating (default 1) and
 //     bestRating (default 5) mapped onto five points; label alternateName
 //     unless it is just the rating's words; rationale from reviewBody or
@@ -96,10 +96,12 @@ func claimReviewRecords(v any, o DecodeOptions) ([]*factcheckv1.ImportRecord, er
 	if verdict.Rationale == "" {
 		verdict.Rationale = strings.TrimSpace(str(rr, "ratingExplanation"))
 	}
+	// name first: factcheck's exports put the rating's own words there while
+	// alternateName may be a label that reads like another rating.
 	alt := strings.TrimSpace(str(rr, "alternateName"))
-	r, ok := ParseRating(alt)
+	r, ok := ParseRating(str(rr, "name"))
 	if !ok {
-		r, ok = ParseRating(str(rr, "name"))
+		r, ok = ParseRating(alt)
 	}
 	if !ok && rr != nil {
 		value, hv := number(rr["ratingValue"])
