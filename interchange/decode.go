@@ -123,6 +123,7 @@ type itemFunc func(line, item int, v any, err error) error
 // broken JSON ends the scan because nothing after it can be trusted.
 func scanItems(r io.Reader, c containers, fn itemFunc) error {
 	br := bufio.NewReaderSize(r, 64<<10)
+	skipBOM(br)
 	// Probe the first non-blank line, keeping every byte read so that a
 	// document can be replayed from the start.
 	var head bytes.Buffer
@@ -170,6 +171,14 @@ func scanItems(r io.Reader, c containers, fn itemFunc) error {
 // probeMax bounds the first line scanItems holds while it decides whether a
 // file is JSON Lines.
 const probeMax = 4 << 20
+
+// skipBOM drops a UTF-8 byte order mark, which Windows editors put at the
+// start of files and JSON parsers refuse.
+func skipBOM(br *bufio.Reader) {
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		br.Discard(3)
+	}
+}
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 

@@ -674,3 +674,14 @@ func TestStreaming(t *testing.T) {
 		}
 	}
 }
+
+func TestByteOrderMark(t *testing.T) {
+	gs, err := collect(t, DecodeJSONL, "\ufeff"+`{"source": {"url": "https://s.example/"}}`+"\n")
+	if err != nil || len(records(gs)) != 1 {
+		t.Errorf("JSONL with BOM: %v, %v", gs, err)
+	}
+	gs, err = collect(t, decodeCR, "\ufeff"+googleExample)
+	if err != nil || len(records(gs)) != 1 {
+		t.Errorf("ClaimReview with BOM: %v, %v", gs, err)
+	}
+}

@@ -82,7 +82,9 @@
 // datePublished is the claim time, whose text is the anchored quote and whose
 // appearance is the article (a NewsArticle, since factcheck's articles are
 // journalism). The fact-check author comes from ClaimReviewOptions; reviewBody
-// is the rationale; citations become schema.org citation CreativeWorks. An
+// is the rationale; citations become schema.org citation CreativeWorks;
+// datePublished and dateModified are the annotation's create and update
+// times, factcheck having no publication time of its own. An
 // annotation without a rating or label cannot be a ClaimReview: see
 // ErrNoVerdict.
 //

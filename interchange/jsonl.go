@@ -18,6 +18,7 @@ import (
 // rather than silently dropped, so a misspelt field never loses data.
 func DecodeJSONL(r io.Reader, fn RecordFunc) error {
 	br := bufio.NewReaderSize(r, 64<<10)
+	skipBOM(br)
 	for line := 1; ; line++ {
 		l, tooLong, err := readLine(br, maxLine)
 		if err == io.EOF {
