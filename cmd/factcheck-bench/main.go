@@ -1,0 +1,112 @@
+// Command factcheck-bench generates benchmark databases and load for
+// factcheckd. It is the Go half of bench/run.sh; BENCHMARKS.md explains what
+// is measured and how.
+//
+//	factcheck-bench gen --db FILE --annotations N [--articles M]
+//	factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--json]
+//	factcheck-bench rawbatch --db FILE [-c 64] [-n 20000] [--mode batch|update]
+//	factcheck-bench names --dataset FILE.json [-n 1000]
+//
+// gen builds a realistic database (see corpus.go: ~3-4 KB articles, ~1 KB
+// annotations with citations, labels and a skewed mix of ratings and
+// states) through the store, in chunks of 1,000 annotations per
+// transaction, without fsync while it runs and with one fsync at the end.
+// It never runs against a database a server uses: the file must not exist.
+// It writes FILE.json, which load and names read to name stored records.
+//
+// load is a closed-loop load generator: C workers over K gRPC connections,
+// each calling back to back, for a warm-up and then a measured window
+// bounded by -d (and by -n calls when given). It prints calls/s, p50, p90,
+// p99 and max latency, and errors by status code, as text or JSON; with
+// --pid it adds the server's CPU time per call and its resident memory.
+// It ONLY targets loopback addresses (127.0.0.0/8, ::1, localhost) and
+// refuses any other: it is for measuring a server on this machine, never
+// for loading someone else's.
+//
+// rawbatch writes the same number of bytes and keys as CreateAnnotation
+// straight into a new bbolt file, durably, through db.Batch (or one
+// db.Update per record), from C goroutines: the storage floor the server's
+// create path is compared with.
+//
+// names prints a JSON array of GetAnnotation requests for stored
+// annotations, for ghz's --data-file.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "factcheck-bench:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  factcheck-bench gen --db FILE --annotations N [--articles M]
+  factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--json]
+  factcheck-bench rawbatch --db FILE [-c 64] [-n 20000] [--mode batch|update] [--json]
+  factcheck-bench names --dataset FILE.json [-n 1000]
+Run a subcommand with -h for its flags.`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no subcommand")
+	}
+	switch args[0] {
+	case "gen":
+		return runGen(args[1:], stdout, stderr)
+	case "load":
+		return runLoad(ctx, args[1:], stdout, stderr)
+	case "rawbatch":
+		return runRawBatch(args[1:], stdout, stderr)
+	case "names":
+		return runNames(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+func runNames(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("names", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dsPath := fs.String("dataset", "", "FILE.json written by gen")
+	n := fs.Int("n", 1000, "how many requests")
+	seed := fs.Uint64("seed", 1, "random seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ds, err := readDataset(*dsPath)
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(*seed, 0))
+	reqs := make([]map[string]string, *n)
+	for i := range reqs {
+		reqs[i] = map[string]string{"name": annotationName(r.IntN(ds.Articles), r.IntN(ds.PerArticle))}
+	}
+	b, err := json.Marshal(reqs)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, string(b))
+	return err
+}
