@@ -50,9 +50,9 @@ func (a *app) importCommand() *cobra.Command {
 'factcheck export' writes), W3C Web Annotations, a Hypothesis export or
 ClaimReview, told apart by the file's name and first bytes or by --format.
 
-Records are streamed to the server as they are read. A progress bar is shown
-on a terminal, a progress line every 2 seconds (or 10% of the file)
-otherwise; a summary follows. Each failed record is printed with its input
+Records are streamed to the server as they are read. Progress goes to
+stderr: a bar on a terminal, otherwise a line every 2 seconds (or 10% of the
+file). The summary and the failures go to stdout. Each failed record is printed with its input
 line and why it failed, and all of them are written beside the input as
 FILE` + reportSuffix + ` (one JSON object per line: line, code, message, reason,
 violations), or to --report. A run without failures removes that file.
