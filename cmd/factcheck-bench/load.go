@@ -77,6 +77,7 @@ type loadResult struct {
 	ServerCPUPerOpUS float64 `json:"server_cpu_us_per_op,omitempty"`
 	ServerRSSMaxMB   float64 `json:"server_rss_max_mb,omitempty"`
 	ServerRSSEndMB   float64 `json:"server_rss_end_mb,omitempty"`
+	ServerAnonMaxMB  float64 `json:"server_rss_anon_max_mb,omitempty"`
 	ServerHWMMB      float64 `json:"server_hwm_mb,omitempty"`
 }
 
@@ -427,6 +428,7 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 		sampler.stopSampling()
 		res.ServerRSSMaxMB = math.Round(float64(sampler.rssMax)/1024*10) / 10
 		res.ServerRSSEndMB = math.Round(float64(sampler.rssLast)/1024*10) / 10
+		res.ServerAnonMaxMB = math.Round(float64(sampler.anonMax)/1024*10) / 10
 		if kb, ok := procStatusKB(cfg.pid, "VmHWM"); ok {
 			res.ServerHWMMB = math.Round(float64(kb)/1024*10) / 10
 		}
@@ -531,7 +533,7 @@ func printResult(w io.Writer, r *loadResult) {
 		}
 	}
 	if r.ServerRSSMaxMB > 0 {
-		fmt.Fprintf(w, "  server: cpu=%.0fµs/op rss_max=%.0fMB rss_end=%.0fMB hwm=%.0fMB\n",
-			r.ServerCPUPerOpUS, r.ServerRSSMaxMB, r.ServerRSSEndMB, r.ServerHWMMB)
+		fmt.Fprintf(w, "  server: cpu=%.0fµs/op rss_max=%.0fMB (anonymous %.0fMB) rss_end=%.0fMB hwm=%.0fMB\n",
+			r.ServerCPUPerOpUS, r.ServerRSSMaxMB, r.ServerAnonMaxMB, r.ServerRSSEndMB, r.ServerHWMMB)
 	}
 }

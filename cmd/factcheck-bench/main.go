@@ -6,6 +6,8 @@
 //	factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--json]
 //	factcheck-bench rawbatch --db FILE [-c 64] [-n 20000] [--mode batch|update]
 //	factcheck-bench names --dataset FILE.json [-n 1000]
+//	factcheck-bench check --db FILE
+//	factcheck-bench report --in results.jsonl [--header machine.md]
 //
 // gen builds a realistic database (see corpus.go: ~3-4 KB articles, ~1 KB
 // annotations with citations, labels and a skewed mix of ratings and
@@ -30,6 +32,11 @@
 //
 // names prints a JSON array of GetAnnotation requests for stored
 // annotations, for ghz's --data-file.
+//
+// check runs boltstore's Check on a database no server has open: bbolt's
+// consistency check and every index against the records.
+//
+// report turns the JSON lines bench/run.sh collects into markdown tables.
 package main
 
 import (
@@ -43,6 +50,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/factcheck/factcheck/store/boltstore"
 )
 
 func main() {
@@ -61,6 +70,8 @@ const usage = `usage:
   factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--json]
   factcheck-bench rawbatch --db FILE [-c 64] [-n 20000] [--mode batch|update] [--json]
   factcheck-bench names --dataset FILE.json [-n 1000]
+  factcheck-bench check --db FILE
+  factcheck-bench report --in results.jsonl [--header machine.md]
 Run a subcommand with -h for its flags.`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -77,6 +88,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRawBatch(args[1:], stdout, stderr)
 	case "names":
 		return runNames(args[1:], stdout, stderr)
+	case "check":
+		return runCheck(args[1:], stdout, stderr)
+	case "report":
+		return runReport(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -108,5 +123,30 @@ func runNames(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, string(b))
+	return err
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "database file (no server may have it open)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *db == "" {
+		return errors.New("usage: factcheck-bench check --db FILE")
+	}
+	if _, err := os.Stat(*db); err != nil {
+		return err
+	}
+	st, err := boltstore.Open(*db, boltstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Check(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s: bbolt consistency and indexes ok\n", *db)
 	return err
 }

@@ -52,6 +52,7 @@ type procSampler struct {
 	clkTck  float64
 	rssMax  int64 // kB
 	rssLast int64 // kB
+	anonMax int64 // kB: RssAnon, the heap and stacks, without the mapped file
 	samples int
 	stop    chan struct{}
 	done    chan struct{}
@@ -123,6 +124,9 @@ func (p *procSampler) start(interval time.Duration) {
 				p.rssLast = kb
 				p.rssMax = max(p.rssMax, kb)
 				p.samples++
+			}
+			if kb, ok := procStatusKB(p.pid, "RssAnon"); ok {
+				p.anonMax = max(p.anonMax, kb)
 			}
 			select {
 			case <-p.stop:

@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# bench/run.sh — factcheck's benchmarks, soak and crash rounds in one command.
+#
+#   bench/run.sh            full run (about 15-20 minutes on 2 cores, plus
+#                           about 2 minutes the first time to generate the
+#                           1M-annotation database)
+#   bench/run.sh --quick    small sizes, short runs: a few minutes
+#
+# Everything runs on this machine, against 127.0.0.1 only. Binaries,
+# databases and raw results go under $BENCH_DIR (default
+# /tmp/factcheck-bench), never into the repository; generated databases are
+# cached there, keyed by the generator's source, and reused by later runs.
+# The markdown summary is written to bench/results/latest.md (--quick:
+# latest-quick.md); BENCHMARKS.md explains every table.
+#
+# Exit status: non-zero if the soak saw any error, a database check failed,
+# or a crash round lost or mangled an acknowledged write.
+#
+# The Go code measured is the last commit (HEAD), exported with git archive
+# into $BENCH_DIR, so that work in progress in the checkout neither breaks
+# nor skews a run; BENCH_TREE=worktree builds the checkout as it is instead.
+#
+# Environment: BENCH_DIR, BENCH_TREE, REPS (repetitions of each measured run),
+# CRASH_ROUNDS, SOAK (duration), KEEP_GOING=1 (finish the report even after
+# a failure), WITH_IMPORT=0 to skip the import benchmark even when
+# BulkService is there.
+set -euo pipefail
+
+QUICK=0
+case "${1:-}" in
+--quick) QUICK=1 ;;
+"") ;;
+-h | --help)
+	sed -n '2,22p' "$0"
+	exit 0
+	;;
+*)
+	echo "usage: bench/run.sh [--quick]" >&2
+	exit 2
+	;;
+esac
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_DIR=${BENCH_DIR:-/tmp/factcheck-bench}
+case "$BENCH_DIR" in
+"$ROOT" | "$ROOT"/*)
+	echo "BENCH_DIR must be outside the repository" >&2
+	exit 2
+	;;
+esac
+
+if ((QUICK)); then
+	SIZES=(2000 10000)
+	READ_SIZE=10000
+	DUR=2s GHZ_DUR=2s SCALE_DUR=2s CREATE_DUR=3s
+	REPS=${REPS:-1}
+	SOAK=${SOAK:-10s}
+	CRASH_ROUNDS=${CRASH_ROUNDS:-3}
+	RAW_N=4000
+	OUTNAME=latest-quick.md
+else
+	SIZES=(10000 100000 1000000)
+	READ_SIZE=100000
+	DUR=5s GHZ_DUR=5s SCALE_DUR=5s CREATE_DUR=10s
+	REPS=${REPS:-3}
+	SOAK=${SOAK:-60s}
+	CRASH_ROUNDS=${CRASH_ROUNDS:-20}
+	RAW_N=20000
+	OUTNAME=latest.md
+fi
+CONCURRENCY=(1 16 64)
+LIST_FILTER='verdict.rating = RATING_FALSE'
+
+BIN=$BENCH_DIR/bin
+DBDIR=$BENCH_DIR/db
+RUN=$BENCH_DIR/run-$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$RUN/results.jsonl
+mkdir -p "$BIN" "$DBDIR" "$RUN"
+: >"$RESULTS"
+FAILED=0
+SERVER_PID=
+ADDR=
+
+log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+fail() {
+	log "FAIL: $*"
+	FAILED=1
+	if [[ ${KEEP_GOING:-0} != 1 ]]; then
+		write_report
+		exit 1
+	fi
+}
+
+cleanup() {
+	stop_server
+}
+trap cleanup EXIT
+
+# record SECTION TOOL MODE VARIANT C CONNS SIZE REP < json
+record() {
+	local data
+	data=$(cat)
+	if ! jq -e . >/dev/null 2>&1 <<<"$data"; then
+		log "not JSON from $2 $3: $data"
+		data='{}'
+	fi
+	jq -cn --arg section "$1" --arg tool "$2" --arg mode "$3" --arg variant "$4" \
+		--argjson c "$5" --argjson conns "$6" --argjson size "$7" --argjson rep "$8" --argjson data "$data" \
+		'{section:$section, tool:$tool, mode:$mode, variant:$variant, c:$c, conns:$conns, size:$size, rep:$rep, data:$data}' >>"$RESULTS"
+}
+
+conns_for() { if (($1 == 1)); then echo 1; else echo 4; fi; }
+
+# ---------------------------------------------------------------- machine
+describe_machine() {
+	local cpu mem disk
+	cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+	mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+	disk=$(df -hT "$BENCH_DIR" | awk 'NR==2 {print $2 " on " $1 ", " $3 " total, " $5 " free"}')
+	cat <<EOF
+## Results: $( ((QUICK)) && echo "quick mode (small sizes, short runs: a smoke test, not a measurement)" || echo "full run")
+
+- Date: $(date -u +"%Y-%m-%d %H:%M UTC"); code measured: commit $COMMIT
+- Machine: $(nproc) vCPUs ($cpu), $mem RAM, kernel $(uname -r); benchmark files on $disk
+- $(go version | cut -d' ' -f3-); server, load generator and ghz share the same $(nproc) vCPUs; loopback 127.0.0.1
+- Repetitions: $REPS per row; reads ${DUR} per run (Go) and ${GHZ_DUR} (ghz) after a 1 s warm-up; scale runs ${SCALE_DUR}; creates ${CREATE_DUR}
+- Raw results: \`$RESULTS\`
+EOF
+}
+
+write_report() {
+	"$BIN/factcheck-bench" report --in "$RESULTS" --header "$RUN/machine.md" >"$RUN/report.md" || return
+	mkdir -p "$ROOT/bench/results"
+	cp "$RUN/report.md" "$ROOT/bench/results/$OUTNAME"
+	log "report: bench/results/$OUTNAME (and $RUN/report.md)"
+}
+
+# ---------------------------------------------------------------- build
+if [[ ${BENCH_TREE:-head} == worktree ]]; then
+	SRC=$ROOT
+	COMMIT="$(git -C "$ROOT" rev-parse --short HEAD) plus the checkout's uncommitted changes"
+else
+	COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
+	SRC=$BENCH_DIR/src-$COMMIT
+fi
+
+build() {
+	if [[ $SRC != "$ROOT" && ! -f $SRC/go.mod ]]; then
+		log "exporting commit $COMMIT to $SRC"
+		mkdir -p "$SRC.partial"
+		git -C "$ROOT" archive HEAD | tar -x -C "$SRC.partial"
+		mv "$SRC.partial" "$SRC"
+	fi
+	log "building factcheckd, factcheck-bench and ghz ($COMMIT) into $BIN"
+	(cd "$SRC" && go build -o "$BIN/factcheckd" ./cmd/factcheckd && go build -o "$BIN/factcheck-bench" ./cmd/factcheck-bench)
+	(cd "$SRC/tools/ghz" && go build -o "$BIN/ghz" github.com/bojand/ghz/cmd/ghz)
+}
+
+# ---------------------------------------------------------------- databases
+gen_key() { cat "$SRC"/cmd/factcheck-bench/{corpus,gen}.go | sha256sum | cut -c1-12; }
+db_for() { echo "$DBDIR/ann-$1-$(gen_key).db"; }
+
+generate() {
+	local n db
+	for n in "$@"; do
+		db=$(db_for "$n")
+		if [[ -f $db && -f $db.json ]]; then
+			log "database of $n annotations: cached ($db)"
+			record gen go gen cached 0 0 "$n" 0 <"$db.json"
+			continue
+		fi
+		rm -f "$db" "$db.json" "$db.partial"
+		log "generating a database of $n annotations"
+		"$BIN/factcheck-bench" gen --db "$db" --annotations "$n" >&2
+		record gen go gen new 0 0 "$n" 0 <"$db.json"
+	done
+}
+
+# ---------------------------------------------------------------- server
+# start_server DB LOG [flags...]: starts factcheckd on a free loopback port,
+# sets SERVER_PID and ADDR.
+start_server() {
+	local db=$1 logf=$2
+	shift 2
+	# Warm the page cache: bbolt maps the file with MADV_RANDOM, so a cold
+	# file is read a page at a time and the first seconds would measure
+	# the disk.
+	cat "$db" >/dev/null
+	"$BIN/factcheckd" --listen 127.0.0.1:0 --db "$db" "$@" 2>"$logf" &
+	SERVER_PID=$!
+	local i
+	for i in $(seq 1 300); do
+		ADDR=$(grep -m1 -o 'msg="factcheckd serving" addr=[^ ]*' "$logf" 2>/dev/null | sed 's/.*addr=//') || true
+		[[ -n $ADDR ]] && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || {
+			cat "$logf" >&2
+			fail "factcheckd did not start on $db"
+			return 1
+		}
+		sleep 0.1
+	done
+	fail "factcheckd did not start on $db within 30 s"
+}
+
+stop_server() {
+	if [[ -n ${SERVER_PID:-} ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID"
+		wait "$SERVER_PID" || fail "factcheckd exited with status $? on SIGTERM"
+	fi
+	SERVER_PID=
+}
+
+# goload SECTION MODE C SIZE REP DATASET DURATION [VARIANT] [extra load flags...]
+goload() {
+	local section=$1 mode=$2 c=$3 size=$4 rep=$5 ds=$6 dur=$7 variant=${8:-}
+	shift 8 || shift $#
+	local conns out
+	conns=$(conns_for "$c")
+	out=$("$BIN/factcheck-bench" load --addr "$ADDR" --mode "$mode" -c "$c" --conns "$conns" -d "$dur" \
+		--dataset "$ds" --filter "$LIST_FILTER" --pid "$SERVER_PID" --json "$@") || {
+		log "load $mode c=$c failed: $out"
+		out='{}'
+	}
+	record "$section" go "$mode" "$variant" "$c" "$conns" "$size" "$rep" <<<"$out"
+	jq -r '"  \(.mode) c=\(.c): \(.rps) calls/s p50=\(.p50_us)µs p99=\(.p99_us)µs errors=\(.error_total)"' <<<"$out" >&2 || true
+}
+
+# ghzload SECTION MODE C SIZE REP NAMESFILE
+ghzload() {
+	local section=$1 mode=$2 c=$3 size=$4 rep=$5 names=$6
+	local conns call data=()
+	conns=$(conns_for "$c")
+	case $mode in
+	health) call=grpc.health.v1.Health/Check data=(-d '{}') ;;
+	get) call=factcheck.v1.AnnotationService/GetAnnotation data=(-D "$names") ;;
+	list) call=factcheck.v1.AnnotationService/ListAnnotations data=(-d "{\"parent\":\"articles/-\",\"filter\":\"$LIST_FILTER\",\"pageSize\":50}") ;;
+	esac
+	local out
+	# A 1 s unmeasured warm-up, as the Go generator has.
+	"$BIN/ghz" --insecure --call "$call" "${data[@]}" -c "$c" --connections "$conns" -z 1s "$ADDR" >/dev/null 2>&1 || true
+	out=$("$BIN/ghz" --insecure --call "$call" "${data[@]}" -c "$c" --connections "$conns" -z "$GHZ_DUR" \
+		--format json "$ADDR" 2>/dev/null | jq -c 'del(.details, .histogram)') || out='{}'
+	record "$section" ghz "$mode" "" "$c" "$conns" "$size" "$rep" <<<"$out"
+	jq -r '"  ghz \(.options.call | split("/")[1]) c='"$c"': \(.rps | floor) calls/s"' <<<"$out" >&2 || true
+}
+
+# ---------------------------------------------------------------- sections
+reads() {
+	local db ds names rep c mode
+	db=$(db_for "$READ_SIZE")
+	ds=$db.json
+	names=$RUN/names-$READ_SIZE.json
+	"$BIN/factcheck-bench" names --dataset "$ds" -n 2000 >"$names"
+	start_server "$db" "$RUN/server-reads.log" || return
+	log "reads on $READ_SIZE annotations: Health/Check, GetAnnotation, ListAnnotations at c=${CONCURRENCY[*]}, $REPS repetitions"
+	for rep in $(seq 1 "$REPS"); do
+		for c in "${CONCURRENCY[@]}"; do
+			for mode in health get list; do
+				goload reads "$mode" "$c" "$READ_SIZE" "$rep" "$ds" "$DUR" ""
+			done
+			for mode in health get list; do
+				ghzload reads "$mode" "$c" "$READ_SIZE" "$rep" "$names"
+			done
+		done
+	done
+	stop_server
+
+	log "the same server with --log-level warn (no log line per call), c=16"
+	start_server "$db" "$RUN/server-logcost.log" --log-level warn || return
+	for rep in $(seq 1 "$REPS"); do
+		for mode in health get list; do
+			goload logcost "$mode" 16 "$READ_SIZE" "$rep" "$ds" "$DUR" "log-warn"
+		done
+	done
+	stop_server
+}
+
+scale() {
+	local n db rep c mode largest=${SIZES[-1]}
+	for n in "${SIZES[@]}"; do
+		db=$(db_for "$n")
+		local logf=$RUN/server-scale-$n.log
+		if ((n == largest)); then
+			# The Go runtime's GC trace is the server's heap, measured
+			# without a metrics endpoint (there is none yet).
+			GODEBUG=gctrace=1 start_server "$db" "$logf" || return
+		else
+			start_server "$db" "$logf" || return
+		fi
+		log "scale: $n annotations"
+		for rep in $(seq 1 "$REPS"); do
+			for c in 1 16; do
+				for mode in get list; do
+					goload scale "$mode" "$c" "$n" "$rep" "$db.json" "$SCALE_DUR" ""
+				done
+			done
+		done
+		if ((n == largest)); then
+			memory "$n" "$db" "$logf"
+		fi
+		stop_server
+	done
+}
+
+# memory N DB LOG: resident memory and Go heap of the server on the largest
+# database, idle and under a read load at c=64 (reads only: the cached
+# database must not change).
+memory() {
+	local n=$1 db=$2 logf=$3 idle out live goal dbmb
+	idle=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status")
+	log "memory: $n annotations, mixed get/list load at c=64 for 10 s"
+	local mark
+	mark=$(wc -l <"$logf")
+	out=$("$BIN/factcheck-bench" load --addr "$ADDR" --mode mixed --mix get=80,list=20,create=0 -c 64 --conns 4 -d 10s \
+		--dataset "$db.json" --filter "$LIST_FILTER" --pid "$SERVER_PID" --json) || out='{}'
+	# gctrace lines: "gc N @T s P%: ... A->B->C MB, G MB goal, ..." where C is
+	# the heap live after the cycle.
+	read -r live goal < <(tail -n +"$mark" "$logf" | grep -o '[0-9]*->[0-9]*->[0-9]* MB, [0-9]* MB goal' |
+		sed -E 's/.*->([0-9]+) MB, ([0-9]+) MB goal/\1 \2/' |
+		awk '{ if ($1 > l) l = $1; if ($2 > g) g = $2 } END { if (NR) print l, g; else print -1, -1 }') || true
+	dbmb=$(du -m "$db" | cut -f1)
+	out=$(jq -c --argjson idle "$idle" --argjson db "$dbmb" --argjson live "${live:--1}" --argjson goal "${goal:--1}" \
+		'. + {rss_idle_mb: $idle, db_mb: $db} + (if $live >= 0 then {heap_live_mb_max: $live, heap_goal_mb_max: $goal} else {} end)' <<<"$out")
+	record memory go mixed get80-list20 64 4 "$n" 1 <<<"$out"
+	jq -r '"  rss max \(.server_rss_max_mb) MB (anonymous \(.server_rss_anon_max_mb) MB), heap live max \(.heap_live_mb_max // "?") MB"' <<<"$out" >&2
+}
+
+creates() {
+	local rep db base out
+	base=$(db_for "${SIZES[0]}")
+	for rep in $(seq 1 "$REPS"); do
+		db=$RUN/create-$rep.db
+		cp "$base" "$db"
+		start_server "$db" "$RUN/server-create-$rep.log" || return
+		log "create: CreateAnnotation at c=64 on a copy of the ${SIZES[0]}-annotation database, rep $rep"
+		goload create create 64 "${SIZES[0]}" "$rep" "$base.json" "$CREATE_DUR" ""
+		stop_server
+		"$BIN/factcheck-bench" check --db "$db" >&2 || fail "database check after the create run"
+		rm -f "$db"
+		log "create: raw bbolt baselines, rep $rep"
+		local v args
+		for v in batch-default batch-max64 update; do
+			case $v in
+			batch-default) args=(--mode batch -n "$RAW_N") ;;
+			batch-max64) args=(--mode batch --max-batch 64 -n "$RAW_N") ;;
+			update) args=(--mode update -n $((RAW_N / 2))) ;;
+			esac
+			out=$("$BIN/factcheck-bench" rawbatch --db "$RUN/raw.db" -c 64 "${args[@]}" --json) || out='{}'
+			record create raw rawbatch "$v" 64 0 0 "$rep" <<<"$out"
+			jq -r '"  raw '"$v"': \(.records_per_sec) records/s, \(.records_per_commit) per commit"' <<<"$out" >&2 || true
+		done
+	done
+}
+
+soak() {
+	local db base out ok=true
+	base=$(db_for "$READ_SIZE")
+	db=$RUN/soak.db
+	cp "$base" "$db"
+	start_server "$db" "$RUN/server-soak.log" || return
+	log "soak: $SOAK of mixed get/list/create at c=64, zero errors required"
+	out=$("$BIN/factcheck-bench" load --addr "$ADDR" --mode mixed --mix get=70,list=20,create=10 -c 64 --conns 4 -d "$SOAK" \
+		--dataset "$base.json" --filter "$LIST_FILTER" --pid "$SERVER_PID" --json --fail-on-error) || fail "soak: calls failed"
+	[[ -n $out ]] || out='{}'
+	kill -0 "$SERVER_PID" 2>/dev/null || fail "soak: factcheckd died"
+	stop_server
+	"$BIN/factcheck-bench" check --db "$db" >&2 || {
+		ok=false
+		fail "soak: database check failed"
+	}
+	out=$(jq -c --argjson ok $ok '. + {check_ok: $ok}' <<<"$out")
+	record soak go mixed "get 70% / list 20% / create 10%" 64 4 "$READ_SIZE" 1 <<<"$out"
+	jq -r '"  soak: \(.ops) calls, \(.rps) calls/s, \(.error_total + .warmup_errors) errors"' <<<"$out" >&2
+	rm -f "$db"
+}
+
+crash() {
+	local start passed=true secs
+	log "crash: $CRASH_ROUNDS SIGKILL rounds (go test -run TestCrashSafety ./cmd/factcheckd)"
+	start=$(date +%s)
+	(cd "$SRC" && FACTCHECK_CRASH_ROUNDS=$CRASH_ROUNDS go test -count=1 -run '^TestCrashSafety$' -v -timeout 30m ./cmd/factcheckd) \
+		>"$RUN/crash.log" 2>&1 || passed=false
+	secs=$(($(date +%s) - start))
+	grep -E 'round [0-9]+:|FAIL|PASS|ok ' "$RUN/crash.log" | tail -n 5 >&2 || true
+	jq -cn --argjson r "$CRASH_ROUNDS" --argjson p $passed --argjson s "$secs" '{rounds:$r, passed:$p, seconds:$s}' |
+		record crash test crash "" 0 0 0 1
+	$passed || fail "crash rounds: see $RUN/crash.log"
+}
+
+# ---------------------------------------------------------------- main
+describe_machine >"$RUN/machine.md"
+build
+# Every size the scale runs need, plus the reads and soak database.
+generate "${SIZES[@]}"
+reads
+scale
+creates
+soak
+crash
+write_report
+if ((FAILED)); then
+	log "finished with failures"
+	exit 1
+fi
+log "done"

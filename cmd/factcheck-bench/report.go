@@ -1,0 +1,520 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strings"
+)
+
+// report turns the JSON lines bench/run.sh collects into the markdown
+// tables of BENCHMARKS.md: medians over the repetitions, with the range,
+// and ratios computed within each repetition (a baseline measured in the
+// same run, next to the thing it is compared with) before taking their
+// median.
+
+// record is one line of the results file: one run of one tool.
+type record struct {
+	Section string          `json:"section"`
+	Tool    string          `json:"tool"`
+	Mode    string          `json:"mode"`
+	Variant string          `json:"variant"`
+	C       int             `json:"c"`
+	Conns   int             `json:"conns"`
+	Size    int             `json:"size"`
+	Rep     int             `json:"rep"`
+	Data    json.RawMessage `json:"data"`
+
+	// Parsed from Data.
+	rps, p50, p90, p99, cpu float64 // latencies in µs
+	errs                    int64
+	load                    *loadResult
+	raw                     *rawResult
+	extra                   map[string]any
+}
+
+// ghzReport is the part of ghz's --format json output the report reads.
+type ghzReport struct {
+	Count    int64            `json:"count"`
+	RPS      float64          `json:"rps"`
+	Errors   map[string]int64 `json:"errorDistribution"`
+	Statuses map[string]int64 `json:"statusCodeDistribution"`
+	Lat      []struct {
+		Percentage int     `json:"percentage"`
+		Latency    float64 `json:"latency"` // ns
+	} `json:"latencyDistribution"`
+}
+
+func parseRecord(line []byte) (*record, error) {
+	var r record
+	if err := json.Unmarshal(line, &r); err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal(r.Data, &r.extra)
+	switch r.Tool {
+	case "go":
+		var l loadResult
+		if err := json.Unmarshal(r.Data, &l); err != nil {
+			return nil, err
+		}
+		r.load = &l
+		r.rps, r.p50, r.p90, r.p99, r.cpu, r.errs = l.RPS, l.P50, l.P90, l.P99, l.ServerCPUPerOpUS, l.ErrorTotal
+	case "ghz":
+		var g ghzReport
+		if err := json.Unmarshal(r.Data, &g); err != nil {
+			return nil, err
+		}
+		r.rps = g.RPS
+		for _, l := range g.Lat {
+			switch l.Percentage {
+			case 50:
+				r.p50 = l.Latency / 1e3
+			case 90:
+				r.p90 = l.Latency / 1e3
+			case 99:
+				r.p99 = l.Latency / 1e3
+			}
+		}
+		for k, v := range g.Statuses {
+			if k != "OK" {
+				r.errs += v
+			}
+		}
+	case "raw":
+		var rr rawResult
+		if err := json.Unmarshal(r.Data, &rr); err != nil {
+			return nil, err
+		}
+		r.raw = &rr
+		r.rps, r.p50, r.p90, r.p99 = rr.RecordsPerSec, rr.P50, rr.P90, rr.P99
+	}
+	return &r, nil
+}
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "results file (JSON lines written by bench/run.sh)")
+	header := fs.String("header", "", "markdown file to print first (the machine and the run)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return errors.New("usage: factcheck-bench report --in results.jsonl [--header machine.md]")
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var recs []*record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		r, err := parseRecord(sc.Bytes())
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", *in, n, err)
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	w := &mdWriter{w: stdout}
+	if *header != "" {
+		b, err := os.ReadFile(*header)
+		if err != nil {
+			return err
+		}
+		w.printf("%s\n", strings.TrimRight(string(b), "\n"))
+	}
+	writeReport(w, recs)
+	return w.err
+}
+
+type mdWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (m *mdWriter) printf(format string, args ...any) {
+	if m.err == nil {
+		_, m.err = fmt.Fprintf(m.w, format, args...)
+	}
+}
+
+// stat is the median of a set of measurements with their range.
+type stat struct {
+	med, lo, hi float64
+	n           int
+}
+
+func statOf(xs []float64) stat {
+	if len(xs) == 0 {
+		return stat{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return stat{med: med, lo: s[0], hi: s[len(s)-1], n: len(s)}
+}
+
+func (s stat) rate() string {
+	if s.n == 0 {
+		return "—"
+	}
+	if s.n == 1 {
+		return commas(s.med)
+	}
+	return fmt.Sprintf("**%s** (%s–%s)", commas(s.med), commas(s.lo), commas(s.hi))
+}
+
+func (s stat) ms() string {
+	if s.n == 0 {
+		return "—"
+	}
+	return msStr(s.med)
+}
+
+func (s stat) ratio() string {
+	if s.n == 0 {
+		return "—"
+	}
+	if s.n == 1 {
+		return fmt.Sprintf("%.2f×", s.med)
+	}
+	return fmt.Sprintf("**%.2f×** (%.2f–%.2f)", s.med, s.lo, s.hi)
+}
+
+func msStr(us float64) string {
+	ms := us / 1000
+	switch {
+	case ms < 10:
+		return fmt.Sprintf("%.2f", ms)
+	case ms < 100:
+		return fmt.Sprintf("%.1f", ms)
+	}
+	return fmt.Sprintf("%.0f", ms)
+}
+
+func commas(v float64) string {
+	n := int64(math.Round(v))
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func filter(recs []*record, keep func(*record) bool) []*record {
+	var out []*record
+	for _, r := range recs {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func field(rs []*record, f func(*record) float64) stat {
+	var xs []float64
+	for _, r := range rs {
+		xs = append(xs, f(r))
+	}
+	return statOf(xs)
+}
+
+func sortedUnique[T int | string](rs []*record, f func(*record) T) []T {
+	var out []T
+	for _, r := range rs {
+		if !slices.Contains(out, f(r)) {
+			out = append(out, f(r))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ratios pairs each record of rs with the baseline of the same repetition
+// (found by base) and returns the median of rs.rps / base.rps.
+func ratios(rs []*record, base func(*record) *record, f func(r, b *record) float64) stat {
+	var xs []float64
+	for _, r := range rs {
+		if b := base(r); b != nil && f(r, b) > 0 && !math.IsInf(f(r, b), 0) {
+			xs = append(xs, f(r, b))
+		}
+	}
+	return statOf(xs)
+}
+
+func find(recs []*record, keep func(*record) bool) *record {
+	for _, r := range recs {
+		if keep(r) {
+			return r
+		}
+	}
+	return nil
+}
+
+func errsOf(rs []*record) int64 {
+	var n int64
+	for _, r := range rs {
+		n += r.errs
+	}
+	return n
+}
+
+func num(m map[string]any, k string) (float64, bool) {
+	v, ok := m[k].(float64)
+	return v, ok
+}
+
+var modeTitle = map[string]string{
+	"health": "Health/Check (no-op baseline)",
+	"get":    "GetAnnotation",
+	"list":   "ListAnnotations (page 50, `verdict.rating = RATING_FALSE`)",
+	"create": "CreateAnnotation",
+	"mixed":  "mixed",
+}
+
+func writeReport(w *mdWriter, recs []*record) {
+	reads := filter(recs, func(r *record) bool { return r.Section == "reads" })
+	if len(reads) > 0 {
+		size := reads[0].Size
+		w.printf("\n### Unary reads on %s annotations, against Health/Check on the same server\n\n", commas(float64(size)))
+		w.printf("Medians over %d repetitions (min–max in brackets); a ratio is taken against the Health/Check run of the same repetition, tool and concurrency, then the median of those is shown. Latencies in ms.\n", len(sortedUnique(reads, func(r *record) int { return r.Rep })))
+		for _, tool := range []string{"go", "ghz"} {
+			rs := filter(reads, func(r *record) bool { return r.Tool == tool })
+			if len(rs) == 0 {
+				continue
+			}
+			if tool == "go" {
+				w.printf("\n**factcheck-bench load** (closed loop, Go):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | server CPU µs/call | errors |\n|---|---|---|---|---|---|---|---|---|---|\n")
+			} else {
+				w.printf("\n**ghz v0.120.0** (limits itself on 2 cores: compare ratios, not absolute rates):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+			}
+			for _, c := range sortedUnique(rs, func(r *record) int { return r.C }) {
+				for _, mode := range []string{"health", "get", "list"} {
+					g := filter(rs, func(r *record) bool { return r.C == c && r.Mode == mode })
+					if len(g) == 0 {
+						continue
+					}
+					ratio := ratios(g, func(r *record) *record {
+						return find(rs, func(b *record) bool { return b.C == r.C && b.Rep == r.Rep && b.Mode == "health" })
+					}, func(r, b *record) float64 { return r.rps / b.rps })
+					line := fmt.Sprintf("| %s | %d | %d | %s | %s | %s | %s | %s |", modeTitle[mode], c, g[0].Conns,
+						field(g, func(r *record) float64 { return r.rps }).rate(),
+						field(g, func(r *record) float64 { return r.p50 }).ms(),
+						field(g, func(r *record) float64 { return r.p90 }).ms(),
+						field(g, func(r *record) float64 { return r.p99 }).ms(), ratio.ratio())
+					if tool == "go" {
+						line += fmt.Sprintf(" %.0f |", field(g, func(r *record) float64 { return r.cpu }).med)
+					}
+					w.printf("%s %d |\n", line, errsOf(g))
+				}
+			}
+		}
+		var verdicts []string
+		for _, c := range sortedUnique(reads, func(r *record) int { return r.C }) {
+			g := filter(reads, func(r *record) bool { return r.Tool == "go" && r.C == c && r.Mode == "get" })
+			ratio := ratios(g, func(r *record) *record {
+				return find(reads, func(b *record) bool { return b.Tool == "go" && b.C == r.C && b.Rep == r.Rep && b.Mode == "health" })
+			}, func(r, b *record) float64 { return r.rps / b.rps })
+			if ratio.n > 0 {
+				verdict := "met"
+				if ratio.med < 0.7 {
+					verdict = "**not met**"
+				}
+				verdicts = append(verdicts, fmt.Sprintf("c=%d: %.2f× (%s)", c, ratio.med, verdict))
+			}
+		}
+		if len(verdicts) > 0 {
+			w.printf("\nGoal GetAnnotation ≥ 0.7× Health/Check throughput (Go load generator): %s.\n", strings.Join(verdicts, "; "))
+		}
+	}
+
+	if lc := filter(recs, func(r *record) bool { return r.Section == "logcost" }); len(lc) > 0 {
+		w.printf("\n### What the per-call log line costs\n\nThe same server and database restarted with `--log-level warn` (no line per call), c=%d, Go load generator:\n\n| call | calls/s | p50 | p99 | ratio to Health/Check | server CPU µs/call |\n|---|---|---|---|---|---|\n", lc[0].C)
+		for _, mode := range []string{"health", "get", "list"} {
+			g := filter(lc, func(r *record) bool { return r.Mode == mode })
+			if len(g) == 0 {
+				continue
+			}
+			ratio := ratios(g, func(r *record) *record {
+				return find(lc, func(b *record) bool { return b.Rep == r.Rep && b.Mode == "health" })
+			}, func(r, b *record) float64 { return r.rps / b.rps })
+			w.printf("| %s | %s | %s | %s | %s | %.0f |\n", modeTitle[mode], field(g, func(r *record) float64 { return r.rps }).rate(),
+				field(g, func(r *record) float64 { return r.p50 }).ms(), field(g, func(r *record) float64 { return r.p99 }).ms(),
+				ratio.ratio(), field(g, func(r *record) float64 { return r.cpu }).med)
+		}
+	}
+
+	if sc := filter(recs, func(r *record) bool { return r.Section == "scale" }); len(sc) > 0 {
+		sizes := sortedUnique(sc, func(r *record) int { return r.Size })
+		w.printf("\n### Scale: the same calls on databases of %s annotations\n\n", joinSizes(sizes))
+		w.printf("Go load generator, warm page cache. The ratio columns divide the median latency at this size by the median at %s.\n\n", commas(float64(sizes[0])))
+		w.printf("| call | c | annotations | calls/s | p50 | p99 | p50 ÷ smallest | p99 ÷ smallest | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, mode := range []string{"get", "list"} {
+			for _, c := range sortedUnique(sc, func(r *record) int { return r.C }) {
+				var base stat
+				var base99 stat
+				for i, size := range sizes {
+					g := filter(sc, func(r *record) bool { return r.Mode == mode && r.C == c && r.Size == size })
+					if len(g) == 0 {
+						continue
+					}
+					p50 := field(g, func(r *record) float64 { return r.p50 })
+					p99 := field(g, func(r *record) float64 { return r.p99 })
+					if i == 0 {
+						base, base99 = p50, p99
+					}
+					w.printf("| %s | %d | %s | %s | %s | %s | %.2f× | %.2f× | %d |\n", modeTitle[mode], c, commas(float64(size)),
+						field(g, func(r *record) float64 { return r.rps }).rate(), p50.ms(), p99.ms(),
+						p50.med/base.med, p99.med/base99.med, errsOf(g))
+				}
+			}
+		}
+	}
+
+	if mem := filter(recs, func(r *record) bool { return r.Section == "memory" }); len(mem) > 0 {
+		w.printf("\n### Memory under load\n\n| annotations | database file | load | RSS idle | RSS max under load | of which anonymous (heap, stacks) | Go heap live after GC (max) | heap goal (max) |\n|---|---|---|---|---|---|---|---|\n")
+		for _, r := range mem {
+			dbMB, _ := num(r.extra, "db_mb")
+			idle, _ := num(r.extra, "rss_idle_mb")
+			live, okLive := num(r.extra, "heap_live_mb_max")
+			goal, _ := num(r.extra, "heap_goal_mb_max")
+			heap, goalS := "not measured", "—"
+			if okLive {
+				heap, goalS = fmt.Sprintf("%.0f MB", live), fmt.Sprintf("%.0f MB", goal)
+			}
+			w.printf("| %s | %.0f MB | %s c=%d, %.0f calls/s | %.0f MB | %.0f MB | %.0f MB | %s | %s |\n", commas(float64(r.Size)), dbMB,
+				r.load.Mode, r.C, r.rps, idle, r.load.ServerRSSMaxMB, r.load.ServerAnonMaxMB, heap, goalS)
+		}
+	}
+
+	cr := filter(recs, func(r *record) bool { return r.Section == "create" })
+	if len(cr) > 0 {
+		w.printf("\n### Durable writes: CreateAnnotation against raw bbolt\n\n")
+		w.printf("Every row fsyncs before it answers. Raw rows write the same bytes per record (value of a typical annotation, plus its index keys) straight into a new bbolt file from as many goroutines, with no gRPC, validation or encoding. Ratios per repetition, then the median.\n\n")
+		w.printf("| writer | c | records/s | p50 | p99 | records per commit | CreateAnnotation ÷ this |\n|---|---|---|---|---|---|---|\n")
+		creates := filter(cr, func(r *record) bool { return r.Tool == "go" })
+		w.printf("| CreateAnnotation over gRPC (factcheckd as it is) | %d | %s | %s | %s | 1 (one transaction per call) | — |\n",
+			creates[0].C, field(creates, func(r *record) float64 { return r.rps }).rate(),
+			field(creates, func(r *record) float64 { return r.p50 }).ms(), field(creates, func(r *record) float64 { return r.p99 }).ms())
+		for _, v := range []struct{ variant, title string }{
+			{"batch-default", "raw bbolt `db.Batch`, defaults (MaxBatchSize 1000, MaxBatchDelay 10 ms)"},
+			{"batch-max64", "raw bbolt `db.Batch`, MaxBatchSize 64"},
+			{"update", "raw bbolt, one `db.Update` per record"},
+		} {
+			g := filter(cr, func(r *record) bool { return r.Tool == "raw" && r.Variant == v.variant })
+			if len(g) == 0 {
+				continue
+			}
+			ratio := ratios(g, func(r *record) *record {
+				return find(creates, func(b *record) bool { return b.Rep == r.Rep })
+			}, func(r, b *record) float64 { return b.rps / r.rps })
+			w.printf("| %s | %d | %s | %s | %s | %.1f | %s |\n", v.title, g[0].C, field(g, func(r *record) float64 { return r.rps }).rate(),
+				field(g, func(r *record) float64 { return r.p50 }).ms(), field(g, func(r *record) float64 { return r.p99 }).ms(),
+				field(g, func(r *record) float64 { return r.raw.RecordsPerTx }).med, ratio.ratio())
+		}
+		if g := filter(cr, func(r *record) bool { return r.Tool == "raw" }); len(g) > 0 {
+			w.printf("\nRaw records: %d-byte values and %d index keys each.", g[0].raw.ValueBytes, g[0].raw.IndexKeys)
+		}
+		w.printf(" CreateAnnotation: server CPU %.0f µs per call; errors %d.\n", field(creates, func(r *record) float64 { return r.cpu }).med, errsOf(creates))
+	}
+
+	if soak := filter(recs, func(r *record) bool { return r.Section == "soak" }); len(soak) > 0 {
+		w.printf("\n### Soak: mixed load, zero errors required\n\n| duration | c | mix | calls | calls/s | errors | get p50 / p99 | list p50 / p99 | create p50 / p99 | result |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, r := range soak {
+			by := func(op string) string {
+				s, ok := r.load.ByOp[op]
+				if !ok {
+					return "—"
+				}
+				return msStr(s.P50) + " / " + msStr(s.P99)
+			}
+			result := "pass"
+			if r.load.ErrorTotal+r.load.WarmupErrors > 0 {
+				result = "**FAIL**"
+			}
+			if ok, has := r.extra["check_ok"].(bool); has && !ok {
+				result = "**FAIL** (database check)"
+			}
+			w.printf("| %.0f s | %d | %s | %s | %s | %d | %s | %s | %s | %s |\n", r.load.Seconds, r.C, r.Variant, commas(float64(r.load.Ops)),
+				commas(r.rps), r.load.ErrorTotal+r.load.WarmupErrors, by("get"), by("list"), by("create"), result)
+		}
+	}
+
+	if crash := filter(recs, func(r *record) bool { return r.Section == "crash" }); len(crash) > 0 {
+		w.printf("\n### Crash safety (SIGKILL)\n\n| kills | writers | checks | seconds | result |\n|---|---|---|---|---|\n")
+		for _, r := range crash {
+			rounds, _ := num(r.extra, "rounds")
+			secs, _ := num(r.extra, "seconds")
+			result := "pass"
+			if ok, _ := r.extra["passed"].(bool); !ok {
+				result = "**FAIL**"
+			}
+			w.printf("| %.0f | %d concurrent, creating articles, sources and annotations | after each kill: bbolt check + indexes vs records on the file as left; every acknowledged write present and equal; nothing half-written; lists agree with gets | %.0f | %s |\n",
+				rounds, crashWritersDoc, secs, result)
+		}
+	}
+
+	if gen := filter(recs, func(r *record) bool { return r.Section == "gen" }); len(gen) > 0 {
+		w.printf("\n### Generated databases\n\n| annotations | articles | sources | file | generation time | annotations/s |\n|---|---|---|---|---|---|\n")
+		for _, r := range gen {
+			var d dataset
+			_ = json.Unmarshal(r.Data, &d)
+			cached := ""
+			if r.Variant == "cached" {
+				cached = " (cached from an earlier run)"
+			}
+			w.printf("| %s | %s | %s | %.0f MB | %.1f s%s | %s |\n", commas(float64(d.Annotations)), commas(float64(d.Articles)),
+				commas(float64(d.Sources)), float64(d.Bytes)/1e6, d.Seconds, cached, commas(float64(d.Annotations)/d.Seconds))
+		}
+	}
+
+	if etcd := filter(recs, func(r *record) bool { return r.Section == "etcd" }); len(etcd) > 0 {
+		w.printf("\n### Peer: single-node etcd on the same machine\n\n| operation | c | ops/s | p50 | p99 | errors |\n|---|---|---|---|---|---|\n")
+		for _, v := range sortedUnique(etcd, func(r *record) string { return r.Mode }) {
+			for _, c := range sortedUnique(etcd, func(r *record) int { return r.C }) {
+				g := filter(etcd, func(r *record) bool { return r.Mode == v && r.C == c })
+				if len(g) == 0 {
+					continue
+				}
+				w.printf("| %s | %d | %s | %s | %s | %d |\n", v, c, field(g, func(r *record) float64 { return r.rps }).rate(),
+					field(g, func(r *record) float64 { return r.p50 }).ms(), field(g, func(r *record) float64 { return r.p99 }).ms(), errsOf(g))
+			}
+		}
+	}
+}
+
+// crashWritersDoc is the number of writers TestCrashSafety runs (kept in
+// step with cmd/factcheckd/crash_test.go by hand).
+const crashWritersDoc = 6
+
+func joinSizes(sizes []int) string {
+	var s []string
+	for _, n := range sizes {
+		s = append(s, commas(float64(n)))
+	}
+	return strings.Join(s, ", ")
+}
