@@ -104,6 +104,21 @@ var sourceKindNames = []string{"KIND_UNSPECIFIED", "KIND_NEWS_REPORT", "KIND_OFF
 
 func (k SourceKind) String() string { return enumName(sourceKindNames, int32(k)) }
 
+// PositionUnit is the unit a text offset counts in.
+type PositionUnit int32
+
+// Position units. Unspecified means code points, the API's unit.
+const (
+	PositionUnitUnspecified PositionUnit = iota
+	PositionUnitCodePoint
+	PositionUnitUTF16
+	PositionUnitUTF8
+)
+
+var positionUnitNames = []string{"POSITION_UNIT_UNSPECIFIED", "POSITION_UNIT_CODE_POINT", "POSITION_UNIT_UTF16", "POSITION_UNIT_UTF8"}
+
+func (u PositionUnit) String() string { return enumName(positionUnitNames, int32(u)) }
+
 func enumName(names []string, v int32) string {
 	if v >= 0 && int(v) < len(names) {
 		return names[v]

@@ -65,6 +65,14 @@ type Store interface {
 	// defaults to StateDraft. Anchor.Status becomes StatusAnchored and
 	// Anchor.ArticleRevision the article's revision.
 	CreateAnnotation(ctx context.Context, a *Annotation) (*Annotation, error)
+	// CreateAnnotations creates every annotation of anns as CreateAnnotation
+	// does, in one transaction: all of them or, when one fails, none. The
+	// error of a failing annotation is an *ItemError (Collection
+	// "annotations") whose Index says which, wrapping the error
+	// CreateAnnotation would have returned. Annotations may belong to
+	// different articles; later ones see earlier ones (a repeated
+	// ExternalID fails the later one).
+	CreateAnnotations(ctx context.Context, anns []*Annotation) ([]*Annotation, error)
 	// GetAnnotation returns an annotation; ErrNotFound when the article or the
 	// annotation does not exist.
 	GetAnnotation(ctx context.Context, articleID, id string) (*Annotation, error)
@@ -93,6 +101,42 @@ type Store interface {
 	// with ErrFailedPrecondition (Reason "SOURCE_IN_USE") whose Preconditions
 	// name the citing annotations (at most 100).
 	DeleteSource(ctx context.Context, id, etag string) error
+
+	// Import applies records in order in one transaction and returns one
+	// ImportResult per record, in the same order. It is the commit step of a
+	// bulk import, which splits a long stream into chunks of hundreds to
+	// thousands of records; a record may refer to one earlier in the same
+	// call (an article or a source by ID or URL) as to any committed one.
+	//
+	// Each record, in this order of checks:
+	//   - RequestID recorded by an earlier record (committed, or earlier in
+	//     this call) → OutcomeExisting with the name recorded, whatever the
+	//     record holds now. The mapping outlives the resource: a re-run after
+	//     a delete does not bring it back.
+	//   - An article or source whose URL is taken → OutcomeExisting with the
+	//     holder's name; nothing is compared or updated. Otherwise it is
+	//     created as by CreateArticle or CreateSource, with their errors.
+	//   - An annotation: the parent is resolved by ID and/or URL
+	//     (ErrNotFound, Reason "ARTICLE_NOT_FOUND"). A taken ExternalID, or
+	//     an ID that the parent already holds, → OutcomeExisting with the
+	//     holder's name. Otherwise citations are resolved by ID or URL
+	//     (ErrInvalidArgument, Reason "SOURCE_NOT_FOUND", field
+	//     "citations[i].source"), the position is converted from
+	//     PositionUnit, and the annotation is created as by CreateAnnotation,
+	//     with its errors.
+	//   - A record with RequestID that ends created or existing records
+	//     RequestID → its name.
+	//
+	// A record that fails gets OutcomeFailed and a *Error, and writes
+	// nothing at all: every check runs before the first write. The others
+	// are committed together, unless opts say otherwise (AllOrNothing,
+	// DryRun). Records with no or several of Article, Source and Annotation
+	// fail with ErrInvalidArgument, Reason "INVALID_RECORD".
+	//
+	// The error is for the call as a whole (a done context, I/O): then
+	// nothing was written and there are no results. A context that ends
+	// during the call rolls it back.
+	Import(ctx context.Context, records []ImportRecord, opts ImportOptions) ([]ImportResult, error)
 
 	// Close releases the store. Calls after Close fail.
 	Close() error

@@ -46,14 +46,10 @@ func (s *Store) CreateAnnotation(ctx context.Context, in *store.Annotation) (*st
 	return out, err
 }
 
-// CreateAnnotations creates every annotation of anns as CreateAnnotation
-// does, in one transaction: all of them or, on the first failure, none (the
-// error is prefixed with "annotations[i]: " and still matches the sentinel
-// errors). It is for bulk imports, which should call it with chunks of a few
-// hundred to a thousand annotations: BenchmarkCreateAnnotations measured
-// about 0.7 ms per durable single create and 25-30 µs per annotation from
-// chunks of 100 up, with the write lock held for tens of milliseconds per
-// chunk of 1,000.
+// CreateAnnotations implements store.Store. It stops at the first failure:
+// BenchmarkCreateAnnotations measured about 0.7 ms per durable single create
+// and 25-30 µs per annotation from chunks of 100 up, with the write lock held
+// for tens of milliseconds per chunk of 1,000.
 func (s *Store) CreateAnnotations(ctx context.Context, anns []*store.Annotation) ([]*store.Annotation, error) {
 	var out []*store.Annotation
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
@@ -61,7 +57,7 @@ func (s *Store) CreateAnnotations(ctx context.Context, anns []*store.Annotation)
 		for i, in := range anns {
 			a, err := s.createAnnotation(tx, in)
 			if err != nil {
-				return fmt.Errorf("annotations[%d]: %w", i, err)
+				return &store.ItemError{Collection: "annotations", Index: i, Err: err}
 			}
 			out[i] = a
 		}
@@ -78,11 +74,27 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Ann
 	if err != nil {
 		return nil, err
 	}
+	r, err := s.newAnnotation(tx, in, artKey, art)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := insertAnnotation(tx, r); err != nil {
+		return nil, err
+	}
+	return annotationFromRecord(r), nil
+}
+
+// newAnnotation makes the record of a new annotation of the article art,
+// stored under artKey: it resolves the anchor and the citations and fills in
+// the output-only fields. It writes nothing.
+func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte, art *recordpb.Article) (*recordpb.Annotation, error) {
 	r := annotationRecord(in)
+	r.ArticleId = art.Id
 	r.ArticleKey = binary.BigEndian.Uint64(artKey)
 	if r.Id == "" {
 		r.Id = s.newID(tx, annotationPrefix, bucketAnnotationIDs, artKey)
 	}
+	var err error
 	if r.Anchor, err = resolveAnchor(art, in.Anchor); err != nil {
 		return nil, err
 	}
@@ -96,14 +108,11 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Ann
 	now := timestamp(s.clock())
 	r.CreateTime, r.UpdateTime = now, now
 	r.Etag = newEtag()
-	key, err := nextKey(tx, bucketAnnotations)
-	if err != nil {
-		return nil, err
-	}
-	if err := save(tx, bucketAnnotations, key, r, nil, annotationEntries(key, r)); err != nil {
-		return nil, err
-	}
-	return annotationFromRecord(r), nil
+	return r, nil
+}
+
+func insertAnnotation(tx *bbolt.Tx, r *recordpb.Annotation) ([]byte, error) {
+	return insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) })
 }
 
 // resolveAnchor ties the anchor's input fields to the article's current

@@ -36,26 +36,32 @@ func getArticle(tx *bbolt.Tx, id string) (key []byte, r *recordpb.Article, err e
 func (s *Store) CreateArticle(ctx context.Context, in *store.Article) (*store.Article, error) {
 	var out *store.Article
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		r := articleRecord(in)
-		if r.Id == "" {
-			r.Id = s.newID(tx, articlePrefix, bucketArticleIDs, nil)
-		}
-		now := timestamp(s.clock())
-		r.Revision = 1
-		r.TextSha256 = textSHA256(r.Text)
-		r.CreateTime, r.UpdateTime = now, now
-		r.Etag = newEtag()
-		key, err := nextKey(tx, bucketArticles)
-		if err != nil {
-			return err
-		}
-		if err := save(tx, bucketArticles, key, r, nil, articleEntries(key, r)); err != nil {
+		r := s.newArticle(tx, in)
+		if _, err := insertArticle(tx, r); err != nil {
 			return err
 		}
 		out = articleFromRecord(r)
 		return nil
 	})
 	return out, err
+}
+
+// newArticle fills in the output-only fields of a new article record.
+func (s *Store) newArticle(tx *bbolt.Tx, in *store.Article) *recordpb.Article {
+	r := articleRecord(in)
+	if r.Id == "" {
+		r.Id = s.newID(tx, articlePrefix, bucketArticleIDs, nil)
+	}
+	now := timestamp(s.clock())
+	r.Revision = 1
+	r.TextSha256 = textSHA256(r.Text)
+	r.CreateTime, r.UpdateTime = now, now
+	r.Etag = newEtag()
+	return r
+}
+
+func insertArticle(tx *bbolt.Tx, r *recordpb.Article) ([]byte, error) {
+	return insert(tx, bucketArticles, r, func(key []byte) []entry { return articleEntries(key, r) })
 }
 
 // GetArticle implements store.Store.

@@ -208,6 +208,43 @@ func save(tx *bbolt.Tx, records, key []byte, r proto.Message, old, new []entry) 
 	return tx.Bucket(records).Put(key, val)
 }
 
+// placeholderKey stands for the key of a record not yet stored: record keys
+// start at 1, so no stored record holds it.
+var placeholderKey = make([]byte, keyLen)
+
+// insert stores the new record r under the next key of records, with the
+// entries derives from that key. Every check (unique values, key sizes) runs
+// before the first write, and the sequence is drawn only then, so a failed
+// insert leaves the transaction as it found it: a bulk import goes on with
+// the next record in the same transaction.
+func insert(tx *bbolt.Tx, records []byte, r proto.Message, entries func(key []byte) []entry) ([]byte, error) {
+	planned := entries(placeholderKey)
+	if err := checkUnique(tx, planned, nil); err != nil {
+		return nil, err
+	}
+	for _, e := range planned {
+		// bbolt refuses empty and oversized keys, but only at Put, when
+		// earlier entries are already written.
+		if len(e.key) == 0 || len(e.key) > bbolt.MaxKeySize {
+			return nil, fmt.Errorf("%s: a key of %d bytes cannot be stored", e.bucket, len(e.key))
+		}
+	}
+	val, err := encode(r)
+	if err != nil {
+		return nil, err
+	}
+	key, err := nextKey(tx, records)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries(key) {
+		if err := tx.Bucket(e.bucket).Put(e.key, e.value); err != nil {
+			return nil, err
+		}
+	}
+	return key, tx.Bucket(records).Put(key, val)
+}
+
 // deleteRecord removes a record and its entries.
 func deleteRecord(tx *bbolt.Tx, records, key []byte, old []entry) error {
 	if err := updateEntries(tx, old, nil); err != nil {

@@ -29,6 +29,7 @@ type migration struct {
 // them run.
 var migrations = []migration{
 	{version: 1, name: "create the buckets", migrate: createBuckets(1)},
+	{version: 2, name: "add import_request_ids", migrate: createBuckets(2)},
 }
 
 // createBuckets returns a migration step creating the buckets that version

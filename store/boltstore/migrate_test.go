@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/factcheck/factcheck/store"
 )
 
 // rawFile creates a bbolt file with init run in one transaction, standing in
@@ -73,6 +76,9 @@ func openPath(t *testing.T, path string) (*Store, error) {
 	return s, err
 }
 
+// migrationsV2 is the list as of schema version 2.
+var migrationsV2 = migrations[:2]
+
 // withMigrations replaces the migration list for one test.
 func withMigrations(t *testing.T, ms []migration) {
 	saved := migrations
@@ -97,6 +103,21 @@ func TestMigrations(t *testing.T) {
 					if tx.Bucket(b.name) == nil {
 						return errors.New("missing bucket " + string(b.name))
 					}
+				}
+				return nil
+			},
+		},
+		{
+			name: "2: a version 1 file gets import_request_ids",
+			init: func(tx *bbolt.Tx) error {
+				if err := createBuckets(1)(tx); err != nil {
+					return err
+				}
+				return setVersion(1)(tx)
+			},
+			check: func(tx *bbolt.Tx) error {
+				if tx.Bucket(bucketImportRequestIDs) == nil {
+					return errors.New("no import_request_ids bucket")
 				}
 				return nil
 			},
@@ -197,19 +218,20 @@ func TestFailedMigrationLeavesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = s.Close()
+	latest := migrations[len(migrations)-1].version
 	withMigrations(t, append(slices.Clone(migrations),
-		migration{2, "test: half done", func(tx *bbolt.Tx) error {
+		migration{latest + 1, "test: half done", func(tx *bbolt.Tx) error {
 			if _, err := tx.CreateBucket([]byte("half")); err != nil {
 				return err
 			}
 			return errors.New("disk on fire")
 		}}))
 	_, err = openPath(t, old)
-	if err == nil || !strings.Contains(err.Error(), "schema migration 2 (test: half done): disk on fire") {
+	if want := fmt.Sprintf("schema migration %d (test: half done): disk on fire", latest+1); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want the failed migration named", err)
 	}
-	if v := fileVersion(t, old); v != 1 {
-		t.Errorf("version %d after a failed migration, want 1", v)
+	if v := fileVersion(t, old); v != latest {
+		t.Errorf("version %d after a failed migration, want %d", v, latest)
 	}
 	inspect(t, old, func(tx *bbolt.Tx) error {
 		if tx.Bucket([]byte("half")) != nil {
@@ -240,5 +262,45 @@ func TestForeignFileRefused(t *testing.T) {
 	_, err := openPath(t, path)
 	if err == nil || !strings.Contains(err.Error(), "not a factcheck database") {
 		t.Fatalf("err = %v, want a refusal naming a foreign file", err)
+	}
+}
+
+// TestMigration2KeepsRecords writes a file with the version 1 binary's
+// migrations, records included, and opens it with the current ones.
+func TestMigration2KeepsRecords(t *testing.T) {
+	path := rawFile(t, nil)
+	withMigrations(t, migrations[:1])
+	s, err := openPath(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := s.CreateArticle(context.Background(), &store.Article{URL: "https://news.example/1", Text: "Taxes fell."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	inspect(t, path, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketImportRequestIDs) != nil {
+			t.Error("a version 1 file has import_request_ids")
+		}
+		return nil
+	})
+	migrations = migrationsV2
+	if s, err = openPath(t, path); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetArticle(context.Background(), art.ID); err != nil || got.Text != art.Text {
+		t.Errorf("article after the migration: %v, %v", got, err)
+	}
+	res, err := s.Import(context.Background(), []store.ImportRecord{{RequestID: "r1", Source: &store.Source{URL: "https://evidence.example/1"}}}, store.ImportOptions{})
+	if err != nil || res[0].Outcome != store.OutcomeCreated {
+		t.Fatalf("import after the migration: %+v, %v", res, err)
+	}
+	if err := s.Check(); err != nil {
+		t.Error(err)
+	}
+	_ = s.Close()
+	if v := fileVersion(t, path); v != 2 {
+		t.Errorf("schema version %d, want 2", v)
 	}
 }

@@ -13,7 +13,7 @@
 // list filters), anchor (to resolve spans inside the write transaction) and
 // go.etcd.io/bbolt.
 //
-// # Bucket tree (schema version 1)
+// # Bucket tree (schema version 2)
 //
 // Update this tree whenever the layout changes, together with a new migration
 // in migrate.go and its test.
@@ -40,6 +40,10 @@
 //	  <bounded url>                     : <srcKey>
 //	annotation_external_ids
 //	  <bounded external_id>             : <annKey>
+//
+//	import_request_ids                  (since 2) Import's idempotency keys;
+//	  <bounded request_id>              : <name>  not derived: kept after the
+//	                                              resource is deleted
 //
 //	articles_by_publisher               secondary indexes: nil values; the key
 //	  <str publisher><artKey>           : nil   ends with the record key, so a
@@ -79,6 +83,7 @@
 //	            records bucket's NextSequence (1, 2, …), so they sort in
 //	            creation order and are never reused.
 //	<id>        the ID's bytes.
+//	<name>      a resource name's bytes, e.g. "articles/a0…/annotations/n0…".
 //	<bounded s> the bytes of s; a string longer than 512 bytes is cut to its
 //	            first 480 bytes followed by the 32-byte SHA-256 of the whole,
 //	            which keeps keys far below bbolt's 32 KiB limit.
@@ -89,8 +94,8 @@
 //	<time t>    8-byte big-endian t.UnixNano() with the sign bit flipped, so
 //	            that times before 1970 sort first.
 //
-// Everything but the records and meta is derived from the records:
-// RebuildIndexes recreates it, and Check verifies it.
+// Everything but the records, meta and import_request_ids is derived from the
+// records: RebuildIndexes recreates it, and Check verifies it.
 package boltstore
 
 // bucket is one top-level bucket of the file.
@@ -142,6 +147,8 @@ var (
 	bucketAnnotationsByLabel    = []byte("annotations_by_label")
 	bucketAnnotationsByUpdate   = []byte("annotations_by_update")
 
+	bucketImportRequestIDs = []byte("import_request_ids")
+
 	bucketSourcesByPublisher = []byte("sources_by_publisher")
 	bucketSourcesByKind      = []byte("sources_by_kind")
 	bucketSourcesByUpdate    = []byte("sources_by_update")
@@ -180,6 +187,8 @@ var buckets = []bucket{
 	{name: bucketSourcesByPublisher, since: 1, derived: true},
 	{name: bucketSourcesByKind, since: 1, derived: true},
 	{name: bucketSourcesByUpdate, since: 1, derived: true},
+
+	{name: bucketImportRequestIDs, since: 2},
 }
 
 // uniqueRules maps a unique bucket's name to its rule.

@@ -29,24 +29,30 @@ func getSource(tx *bbolt.Tx, id string) (key []byte, r *recordpb.Source, err err
 func (s *Store) CreateSource(ctx context.Context, in *store.Source) (*store.Source, error) {
 	var out *store.Source
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		r := sourceRecord(in)
-		if r.Id == "" {
-			r.Id = s.newID(tx, sourcePrefix, bucketSourceIDs, nil)
-		}
-		now := timestamp(s.clock())
-		r.CreateTime, r.UpdateTime = now, now
-		r.Etag = newEtag()
-		key, err := nextKey(tx, bucketSources)
-		if err != nil {
-			return err
-		}
-		if err := save(tx, bucketSources, key, r, nil, sourceEntries(key, r)); err != nil {
+		r := s.newSource(tx, in)
+		if _, err := insertSource(tx, r); err != nil {
 			return err
 		}
 		out = sourceFromRecord(r)
 		return nil
 	})
 	return out, err
+}
+
+// newSource fills in the output-only fields of a new source record.
+func (s *Store) newSource(tx *bbolt.Tx, in *store.Source) *recordpb.Source {
+	r := sourceRecord(in)
+	if r.Id == "" {
+		r.Id = s.newID(tx, sourcePrefix, bucketSourceIDs, nil)
+	}
+	now := timestamp(s.clock())
+	r.CreateTime, r.UpdateTime = now, now
+	r.Etag = newEtag()
+	return r
+}
+
+func insertSource(tx *bbolt.Tx, r *recordpb.Source) ([]byte, error) {
+	return insert(tx, bucketSources, r, func(key []byte) []entry { return sourceEntries(key, r) })
 }
 
 // GetSource implements store.Store.

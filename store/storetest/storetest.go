@@ -80,6 +80,18 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"FilterSources", testFilterSources},
 		{"FilterAnnotations", testFilterAnnotations},
 
+		{"CreateAnnotations", testCreateAnnotations},
+		{"ImportMixed", testImportMixed},
+		{"ImportPartial", testImportPartial},
+		{"ImportAllOrNothing", testImportAllOrNothing},
+		{"ImportDryRun", testImportDryRun},
+		{"ImportRerun", testImportRerun},
+		{"ImportRequestIDs", testImportRequestIDs},
+		{"ImportExisting", testImportExisting},
+		{"ImportParentMismatch", testImportParentMismatch},
+		{"ImportPositionUnits", testImportPositionUnits},
+		{"ImportCanceled", testImportCanceled},
+
 		{"Concurrency", testConcurrency},
 	}
 	for _, tc := range tests {
