@@ -124,11 +124,13 @@ describe_machine() {
 - Machine: $(nproc) vCPUs ($cpu), $mem RAM, kernel $(uname -r); benchmark files on $disk
 - $(go version | cut -d' ' -f3-); server, load generator and ghz share the same $(nproc) vCPUs; loopback 127.0.0.1
 - Repetitions: $REPS per row; reads ${DUR} per run (Go) and ${GHZ_DUR} (ghz) after a 1 s warm-up; scale runs ${SCALE_DUR}; creates ${CREATE_DUR}
+- Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shares the same cores)
 - Raw results: \`$RESULTS\`
 EOF
 }
 
 write_report() {
+	echo "- Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RUN/machine.md"
 	"$BIN/factcheck-bench" report --in "$RESULTS" --header "$RUN/machine.md" >"$RUN/report.md" || return
 	mkdir -p "$ROOT/bench/results"
 	cp "$RUN/report.md" "$ROOT/bench/results/$OUTNAME"
@@ -157,7 +159,12 @@ build() {
 }
 
 # ---------------------------------------------------------------- databases
-gen_key() { cat "$SRC"/cmd/factcheck-bench/{corpus,gen}.go | sha256sum | cut -c1-12; }
+# The cache key covers the generator and the store's code (its layout and
+# encoding), so a database is rebuilt whenever either changes.
+gen_key() {
+	find "$SRC/cmd/factcheck-bench/corpus.go" "$SRC/cmd/factcheck-bench/gen.go" "$SRC/store" -name '*.go' ! -name '*_test.go' |
+		LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12
+}
 db_for() { echo "$DBDIR/ann-$1-$(gen_key).db"; }
 
 generate() {
@@ -186,20 +193,16 @@ start_server() {
 	# file is read a page at a time and the first seconds would measure
 	# the disk.
 	cat "$db" >/dev/null
-	"$BIN/factcheckd" --listen 127.0.0.1:0 --db "$db" "$@" 2>"$logf" &
+	local port
+	port=$("$BIN/factcheck-bench" freeport)
+	ADDR=127.0.0.1:$port
+	"$BIN/factcheckd" --listen "$ADDR" --db "$db" "$@" 2>"$logf" &
 	SERVER_PID=$!
-	local i
-	for i in $(seq 1 300); do
-		ADDR=$(grep -m1 -o 'msg="factcheckd serving" addr=[^ ]*' "$logf" 2>/dev/null | sed 's/.*addr=//') || true
-		[[ -n $ADDR ]] && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || {
-			cat "$logf" >&2
-			fail "factcheckd did not start on $db"
-			return 1
-		}
-		sleep 0.1
-	done
-	fail "factcheckd did not start on $db within 30 s"
+	if ! "$BIN/factcheck-bench" wait --addr "$ADDR" --timeout 60s; then
+		cat "$logf" >&2
+		fail "factcheckd did not start on $db"
+		return 1
+	fi
 }
 
 stop_server() {
@@ -318,7 +321,7 @@ memory() {
 	read -r live goal < <(tail -n +"$mark" "$logf" | grep -o '[0-9]*->[0-9]*->[0-9]* MB, [0-9]* MB goal' |
 		sed -E 's/.*->([0-9]+) MB, ([0-9]+) MB goal/\1 \2/' |
 		awk '{ if ($1 > l) l = $1; if ($2 > g) g = $2 } END { if (NR) print l, g; else print -1, -1 }') || true
-	dbmb=$(du -m "$db" | cut -f1)
+	dbmb=$(($(stat -c %s "$db") / 1000000))
 	out=$(jq -c --argjson idle "$idle" --argjson db "$dbmb" --argjson live "${live:--1}" --argjson goal "${goal:--1}" \
 		'. + {rss_idle_mb: $idle, db_mb: $db} + (if $live >= 0 then {heap_live_mb_max: $live, heap_goal_mb_max: $goal} else {} end)' <<<"$out")
 	record memory go mixed get80-list20 64 4 "$n" 1 <<<"$out"

@@ -7,6 +7,8 @@
 //	factcheck-bench rawbatch --db FILE [-c 64] [-n 20000] [--mode batch|update]
 //	factcheck-bench names --dataset FILE.json [-n 1000]
 //	factcheck-bench check --db FILE
+//	factcheck-bench freeport
+//	factcheck-bench wait --addr 127.0.0.1:PORT [--timeout 30s]
 //	factcheck-bench report --in results.jsonl [--header machine.md]
 //
 // gen builds a realistic database (see corpus.go: ~3-4 KB articles, ~1 KB
@@ -36,6 +38,9 @@
 // check runs boltstore's Check on a database no server has open: bbolt's
 // consistency check and every index against the records.
 //
+// freeport prints a loopback port free at the moment; wait polls a
+// server's health check until it answers SERVING. Both are for scripts.
+//
 // report turns the JSON lines bench/run.sh collects into markdown tables.
 package main
 
@@ -47,9 +52,15 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/factcheck/factcheck/store/boltstore"
 )
@@ -90,6 +101,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runNames(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "freeport":
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer lis.Close()
+		_, err = fmt.Fprintln(stdout, lis.Addr().(*net.TCPAddr).Port)
+		return err
+	case "wait":
+		return runWait(ctx, args[1:], stderr)
 	case "report":
 		return runReport(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -149,4 +170,36 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = fmt.Fprintf(stdout, "%s: bbolt consistency and indexes ok\n", *db)
 	return err
+}
+
+func runWait(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("wait", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "server address (loopback)")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkLoopback(*addr); err != nil {
+		return err
+	}
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	h := healthpb.NewHealthClient(conn)
+	for {
+		resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not serving after %v: %v", *addr, *timeout, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -34,6 +34,7 @@ type record struct {
 	// Parsed from Data.
 	rps, p50, p90, p99, cpu float64 // latencies in µs
 	errs                    int64
+	cutoff                  int64 // ghz: calls it cut off itself when its run ended
 	load                    *loadResult
 	raw                     *rawResult
 	extra                   map[string]any
@@ -81,8 +82,13 @@ func parseRecord(line []byte) (*record, error) {
 				r.p99 = l.Latency / 1e3
 			}
 		}
-		for k, v := range g.Statuses {
-			if k != "OK" {
+		// ghz closes its connections at the end of a -z run with calls in
+		// flight and counts those as Unavailable ("use of closed network
+		// connection", on its own side); every other error counts.
+		for msg, v := range g.Errors {
+			if strings.Contains(msg, "use of closed network connection") {
+				r.cutoff += v
+			} else {
 				r.errs += v
 			}
 		}
@@ -301,7 +307,7 @@ func writeReport(w *mdWriter, recs []*record) {
 	if len(reads) > 0 {
 		size := reads[0].Size
 		w.printf("\n### Unary reads on %s annotations, against Health/Check on the same server\n\n", commas(float64(size)))
-		w.printf("Medians over %d repetitions (min–max in brackets); a ratio is taken against the Health/Check run of the same repetition, tool and concurrency, then the median of those is shown. Latencies in ms.\n", len(sortedUnique(reads, func(r *record) int { return r.Rep })))
+		w.printf("Medians over %s (min–max in brackets); a ratio is taken against the Health/Check run of the same repetition, tool and concurrency, then the median of those is shown. Latencies in ms.\n", plural(len(sortedUnique(reads, func(r *record) int { return r.Rep })), "repetition"))
 		for _, tool := range []string{"go", "ghz"} {
 			rs := filter(reads, func(r *record) bool { return r.Tool == tool })
 			if len(rs) == 0 {
@@ -310,7 +316,7 @@ func writeReport(w *mdWriter, recs []*record) {
 			if tool == "go" {
 				w.printf("\n**factcheck-bench load** (closed loop, Go):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | server CPU µs/call | errors |\n|---|---|---|---|---|---|---|---|---|---|\n")
 			} else {
-				w.printf("\n**ghz v0.120.0** (limits itself on 2 cores: compare ratios, not absolute rates):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+				w.printf("\n**ghz v0.120.0** (limits itself on 2 cores: compare ratios, not absolute rates):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | errors | calls ghz cut off at its end |\n|---|---|---|---|---|---|---|---|---|---|\n")
 			}
 			for _, c := range sortedUnique(rs, func(r *record) int { return r.C }) {
 				for _, mode := range []string{"health", "get", "list"} {
@@ -329,7 +335,15 @@ func writeReport(w *mdWriter, recs []*record) {
 					if tool == "go" {
 						line += fmt.Sprintf(" %.0f |", field(g, func(r *record) float64 { return r.cpu }).med)
 					}
-					w.printf("%s %d |\n", line, errsOf(g))
+					line += fmt.Sprintf(" %d |", errsOf(g))
+					if tool == "ghz" {
+						var cut int64
+						for _, r := range g {
+							cut += r.cutoff
+						}
+						line += fmt.Sprintf(" %d |", cut)
+					}
+					w.printf("%s\n", line)
 				}
 			}
 		}
@@ -517,4 +531,11 @@ func joinSizes(sizes []int) string {
 		s = append(s, commas(float64(n)))
 	}
 	return strings.Join(s, ", ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
@@ -147,11 +149,18 @@ func (l *ledger) run(t *testing.T, d *daemon, rng *rand.Rand, round int) int {
 		wr := rand.New(rand.NewPCG(rng.Uint64(), uint64(w)))
 		l.wg.Go(func() {
 			for seq := 0; ctx.Err() == nil; seq++ {
-				if l.write(ctx, conn, wr, fmt.Sprintf("r%d-w%d-%d", round, w, seq)) {
-					mu.Lock()
-					acks++
-					mu.Unlock()
+				err := l.write(ctx, conn, wr, fmt.Sprintf("r%d-w%d-%d", round, w, seq))
+				if err != nil {
+					// The server is gone (or going): this writer is done
+					// for the round. Any other failure is a bug.
+					if c := status.Code(err); c != codes.Unavailable && c != codes.Canceled {
+						t.Errorf("round %d: writer %d: %v", round, w, err)
+					}
+					return
 				}
+				mu.Lock()
+				acks++
+				mu.Unlock()
 			}
 		})
 	}
@@ -180,8 +189,8 @@ func (l *ledger) stop() {
 	l.wg.Wait()
 }
 
-// write sends one create and reports whether it was acknowledged.
-func (l *ledger) write(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand, tag string) bool {
+// write sends one create; nil means it was acknowledged.
+func (l *ledger) write(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand, tag string) error {
 	l.mu.Lock()
 	nArt, nSrc := len(l.articles), len(l.sources)
 	var artName, srcName string
@@ -202,7 +211,7 @@ func (l *ledger) write(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand,
 		l.sent("articles/"+id, digest)
 		if _, err := factcheckv1.NewArticleServiceClient(conn).CreateArticle(callCtx,
 			&factcheckv1.CreateArticleRequest{Article: a, ArticleId: id}); err != nil {
-			return false
+			return err
 		}
 		l.acked([]string{"articles/" + id}, digest, func() { l.articles = append(l.articles, "articles/"+id) })
 	case n < 3 || nSrc == 0:
@@ -213,7 +222,7 @@ func (l *ledger) write(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand,
 		l.sent("sources/"+id, digest)
 		if _, err := factcheckv1.NewSourceServiceClient(conn).CreateSource(callCtx,
 			&factcheckv1.CreateSourceRequest{Source: s, SourceId: id}); err != nil {
-			return false
+			return err
 		}
 		l.acked([]string{"sources/" + id}, digest, func() { l.sources = append(l.sources, "sources/"+id) })
 	default:
@@ -243,11 +252,11 @@ func (l *ledger) write(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand,
 		resp, err := factcheckv1.NewAnnotationServiceClient(conn).CreateAnnotation(callCtx,
 			&factcheckv1.CreateAnnotationRequest{Parent: artName, Annotation: a, AnnotationId: id})
 		if err != nil {
-			return false
+			return err
 		}
 		l.acked(append(keys, resp.GetAnnotation().GetName()), digest, nil)
 	}
-	return true
+	return nil
 }
 
 const crashSentences = 30
