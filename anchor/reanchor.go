@@ -1,0 +1,511 @@
+package anchor
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Re-anchoring follows an annotation from the text it was made on to a
+// revised text, on the server and once, where the Hypothesis client does it
+// in every reader's browser. Each annotation ends in one of four states,
+// tried in this order:
+//
+//  1. Anchored: both ends of the old span survive the edit (the diff between
+//     the texts kept them) and the new text between them is still the quote.
+//     Text inserted or deleted before the span shifts its offsets but leaves
+//     it Anchored: the words and their place in the article are the same,
+//     and flagging every annotation below a new first paragraph as moved
+//     would bury the ones that really moved. Relocation.OldStart and OldEnd
+//     show the shift.
+//  2. Moved: the quote occurs word for word, but not where its old span maps
+//     to: the passage was moved, or the words around it were rewritten.
+//     Among the occurrences, one that keeps the stored prefix and suffix
+//     beats one that keeps either, which beats one that keeps neither; ties
+//     go to the nearest to where the old span maps. Words still in the text
+//     verbatim are never orphaned, as in the Hypothesis client.
+//  3. Fuzzy: the quote occurs except for whitespace (a double space, a line
+//     re-wrapped, a no-break space): Score is WhitespaceScore and
+//     TextChanged is false, because the words did not change. Such a match
+//     ranks with the verbatim ones of step 2 by context, after a verbatim one
+//     with the same context.
+//  4. Fuzzy: the best approximate match, scored as the Hypothesis client
+//     scores one (see FuzzyThreshold), when its score reaches
+//     FuzzyThreshold; TextChanged is true. Otherwise Orphaned.
+
+// RelocationStatus says how an annotation was found in the new text. The
+// values are those of the API's Anchor.Status.
+type RelocationStatus int
+
+const (
+	// Anchored: the quote is unchanged at the place its old span maps to.
+	Anchored RelocationStatus = iota + 1
+	// Moved: the quote occurs verbatim, elsewhere.
+	Moved
+	// Fuzzy: an approximate match of the quote was found.
+	Fuzzy
+	// Orphaned: the quote was not found.
+	Orphaned
+)
+
+var relocationStatusNames = [...]string{"", "ANCHORED", "MOVED", "FUZZY", "ORPHANED"}
+
+func (s RelocationStatus) String() string {
+	if s > 0 && int(s) < len(relocationStatusNames) {
+		return relocationStatusNames[s]
+	}
+	return "RelocationStatus(" + strconv.Itoa(int(s)) + ")"
+}
+
+// FuzzyThreshold is the lowest score of a Fuzzy relocation. A match scores
+//
+//	(50·quote + 20·prefix + 20·suffix + 2·position) / 92
+//
+// the weights of the Hypothesis client's match-quote.ts, where quote is
+// 1 − (edit distance from the stored quote) / (its length in code points),
+// prefix and suffix the same for the stored context against the text before
+// and after the match (1 when none was stored), and position
+// 1 − (distance from where the old span maps) / (length of the new text).
+//
+// At 0.75, a match with both contexts intact may differ from the quote in up
+// to 46% of its code points (one word in a short quote, a clause in a long
+// one); one with a context lost entirely, in at most 6%; one with both lost
+// never qualifies, so a rewritten quote is not matched to some resembling
+// words elsewhere in the article.
+const FuzzyThreshold = 0.75
+
+// WhitespaceScore is the score of a Fuzzy relocation that differs from the
+// quote only in whitespace: every run of white space counts as one space.
+const WhitespaceScore = 0.99
+
+// Weights of the match score, from the Hypothesis client.
+const (
+	weightQuote    = 50
+	weightPrefix   = 20
+	weightSuffix   = 20
+	weightPosition = 2
+	weightTotal    = weightQuote + weightPrefix + weightSuffix + weightPosition
+)
+
+// Stored is an anchor as stored against the old text: the quote with its
+// context, and its span in code points.
+type Stored struct {
+	Exact, Prefix, Suffix string
+	Start, End            int
+}
+
+// Relocation is where an annotation is in the new text.
+type Relocation struct {
+	Status RelocationStatus
+	// Start and End: the span in code points of the new text. Orphaned: the
+	// old span, unchanged.
+	Start, End int
+	// OldStart and OldEnd: the stored span, as given.
+	OldStart, OldEnd int
+	// Score: 1 for Anchored and Moved; the match score for Fuzzy, in
+	// [FuzzyThreshold, 1); for Orphaned, the best score found below the
+	// threshold, or 0.
+	Score float64
+	// Found is the text at [Start, End): the quote for Anchored and Moved,
+	// what the quote became for Fuzzy, empty for Orphaned.
+	Found string
+	// UTF16 and UTF8: the same span in UTF-16 code units and UTF-8 bytes of
+	// the new text. Orphaned: of the old text, when the old span fits it.
+	UTF16, UTF8 Span
+	// Prefix and Suffix: ContextLength code points of the new text before
+	// and after the span. Orphaned: the stored ones.
+	Prefix, Suffix string
+	// TextChanged says that the words under the annotation changed or went,
+	// the sign of a stealth edit: true for Orphaned and for Fuzzy unless the
+	// difference is only whitespace. Before is then the stored quote and
+	// After what replaced it (empty for Orphaned); both are empty otherwise.
+	TextChanged   bool
+	Before, After string
+}
+
+// Reanchor relocates one annotation after oldText became newText. To
+// relocate several after the same change, use NewEdit or ReanchorAll, which
+// align the texts once.
+func Reanchor(oldText, newText string, a Stored) Relocation {
+	return NewEdit(oldText, newText).Reanchor(a)
+}
+
+// ReanchorAll relocates every annotation of an article after oldText became
+// newText.
+func ReanchorAll(oldText, newText string, anchors []Stored) []Relocation {
+	e := NewEdit(oldText, newText)
+	out := make([]Relocation, len(anchors))
+	for i, a := range anchors {
+		out[i] = e.Reanchor(a)
+	}
+	return out
+}
+
+// Edit is one change of an article's text, prepared for relocating its
+// annotations: the alignment of the two texts and indexes of the new one
+// are computed once, and those only some annotations need, when first
+// needed. An Edit is not safe for concurrent use.
+type Edit struct {
+	oldText, newText string
+	segs             []segment
+	oldIdx, newIdx   *cpIndex
+	newLen           int
+	norm             *normView
+	fz               *fuzzyText
+	// fuzzyWork is what approximate searches have cost so far, in pattern
+	// blocks times code points; past fuzzyBudget they search only near
+	// where each annotation was.
+	fuzzyWork int
+}
+
+// NewEdit prepares the change from oldText to newText.
+func NewEdit(oldText, newText string) *Edit {
+	e := &Edit{oldText: oldText, newText: newText, newIdx: newCPIndex(newText)}
+	e.newLen = e.newIdx.n
+	if oldText == newText {
+		if n := e.newLen; n > 0 {
+			e.segs = []segment{{0, 0, n}}
+		}
+	} else {
+		e.segs = align(oldText, newText)
+	}
+	return e
+}
+
+// Reanchor relocates one annotation.
+func (e *Edit) Reanchor(a Stored) Relocation {
+	r := Relocation{OldStart: a.Start, OldEnd: a.End}
+	if a.Exact == "" {
+		return e.orphan(a, r, 0)
+	}
+	// hint is where the old span now starts, or would if it still existed;
+	// nearer is better among otherwise equal candidates.
+	hint := min(max(a.Start, 0), e.newLen)
+	oldSpanOK := 0 <= a.Start && a.Start < a.End
+	var mapped *match
+	if oldSpanOK {
+		s, sOK := mapStart(e.segs, a.Start)
+		t, tOK := mapEnd(e.segs, a.End, e.newLen)
+		hint = s
+		if sOK && tOK && s < t {
+			if m := e.locateNew(s, t); e.newText[m.b.Start:m.b.End] == a.Exact {
+				// The common case, settled without a search.
+				if strings.HasSuffix(e.newText[:m.b.Start], a.Prefix) || strings.HasPrefix(e.newText[m.b.End:], a.Suffix) {
+					return e.found(r, Anchored, 1, m, a.Exact)
+				}
+				mapped = &m
+			}
+		}
+	}
+	ctx := contextOf(a)
+	v, ok := e.verbatim(a, ctx, hint)
+	if mapped != nil {
+		// Neither side of the context is whole, byte for byte. If one is
+		// once whitespace is set aside, or no occurrence elsewhere kept more
+		// of the context, the quote stays. Otherwise the diff probably
+		// matched the quote's words inside a rewritten passage while the
+		// passage itself moved.
+		pn, pAll := keptBefore(e.newText[:mapped.b.Start], ctx.prefix)
+		sn, sAll := keptAfter(e.newText[mapped.b.End:], ctx.suffix)
+		if pAll || sAll || !ok || v.context <= pn+sn || v.m.cp == mapped.cp {
+			return e.found(r, Anchored, 1, *mapped, a.Exact)
+		}
+	}
+	if ok {
+		if v.exact {
+			return e.found(r, Moved, 1, v.m, a.Exact)
+		}
+		return e.found(r, Fuzzy, WhitespaceScore, v.m, strings.Clone(e.newText[v.m.b.Start:v.m.b.End]))
+	}
+	best := e.approximate(a, hint, oldSpanOK)
+	if best.score < FuzzyThreshold {
+		return e.orphan(a, r, max(best.score, 0))
+	}
+	m := e.locateNew(best.start, best.end)
+	found := e.newText[m.b.Start:m.b.End]
+	if found == a.Exact { // cannot happen: the verbatim search would have found it
+		return e.found(r, Moved, 1, m, a.Exact)
+	}
+	r = e.found(r, Fuzzy, best.score, m, strings.Clone(found))
+	r.TextChanged, r.Before, r.After = true, a.Exact, r.Found
+	return r
+}
+
+func (e *Edit) found(r Relocation, st RelocationStatus, score float64, m match, found string) Relocation {
+	res := m.result(e.newText, Selector{})
+	r.Status, r.Score, r.Found = st, score, found
+	r.Start, r.End, r.UTF16, r.UTF8 = res.Start, res.End, res.UTF16, res.UTF8
+	r.Prefix, r.Suffix = res.Prefix, res.Suffix
+	return r
+}
+
+func (e *Edit) orphan(a Stored, r Relocation, score float64) Relocation {
+	r.Status, r.Score = Orphaned, score
+	r.Start, r.End = a.Start, a.End
+	r.Prefix, r.Suffix = a.Prefix, a.Suffix
+	r.TextChanged, r.Before = true, a.Exact
+	if 0 <= a.Start && a.Start <= a.End {
+		if e.oldIdx == nil {
+			e.oldIdx = newCPIndex(e.oldText)
+		}
+		if a.End <= e.oldIdx.n {
+			m := e.oldIdx.locate(a.Start, a.End)
+			r.UTF16, r.UTF8 = m.u16, m.b
+		}
+	}
+	return r
+}
+
+func (e *Edit) locateNew(start, end int) match { return e.newIdx.locate(start, end) }
+
+// occurrence is a verbatim match of a quote.
+type occurrence struct {
+	m match
+	// context counts the code points of the stored prefix and suffix still
+	// next to the match, whitespace aside.
+	context int
+	exact   bool // byte for byte, not only except for whitespace
+}
+
+// storedContext is an anchor's context as occurrences are compared with it:
+// whitespace collapsed, and at most maxContextMatch code points on each
+// side, nearest the quote, so that a long client-given context costs no
+// more than ours.
+type storedContext struct{ prefix, suffix string }
+
+func contextOf(a Stored) storedContext {
+	p, s := collapseSpace(a.Prefix), collapseSpace(a.Suffix)
+	if Length(p) > maxContextMatch {
+		p = suffixOf(p, maxContextMatch)
+	}
+	if Length(s) > maxContextMatch {
+		s = prefixOf(s, maxContextMatch)
+	}
+	return storedContext{p, s}
+}
+
+// verbatim finds the quote in the new text exactly or except for whitespace,
+// preferring (in order) more of the stored context kept, an exact match, and
+// nearness to hint.
+func (e *Edit) verbatim(a Stored, ctx storedContext, hint int) (best occurrence, ok bool) {
+	if e.norm == nil {
+		e.norm = newNormView(e.newText)
+	}
+	nv := e.norm
+	ms, _ := search(nv.text, "", collapseSpace(a.Exact), "", maxInt, true)
+	bestDist := 0
+	for _, nm := range ms {
+		start, end := int(nv.orig[nm.cp.Start]), int(nv.orig[nm.cp.End])
+		o := occurrence{m: e.locateNew(start, end)}
+		got := e.newText[o.m.b.Start:o.m.b.End]
+		o.exact = got == a.Exact
+		if !o.exact && !equalExceptSpace(got, a.Exact) {
+			continue // U+FFFD in one stands for an invalid byte in the other
+		}
+		pn, _ := keptBefore(nv.text[:nm.b.Start], ctx.prefix)
+		sn, _ := keptAfter(nv.text[nm.b.End:], ctx.suffix)
+		o.context = pn + sn
+		dist := abs(start - hint)
+		if !ok || better(o, best) || (!better(best, o) && dist < bestDist) {
+			best, ok, bestDist = o, true, dist
+		}
+	}
+	return best, ok
+}
+
+func better(x, y occurrence) bool {
+	if x.context != y.context {
+		return x.context > y.context
+	}
+	return x.exact && !y.exact
+}
+
+// keptBefore counts the code points at the end of p, whose whitespace is
+// collapsed already, that end s too once its whitespace is collapsed, and
+// reports whether that is all of p.
+func keptBefore(s, p string) (n int, all bool) {
+	i, j := len(s), len(p)
+	for ; j > 0 && i > 0; n++ {
+		rp, np := utf8.DecodeLastRuneInString(p[:j])
+		rs, ns := utf8.DecodeLastRuneInString(s[:i])
+		if rp == ' ' && unicode.IsSpace(rs) {
+			for i > 0 {
+				r, n := utf8.DecodeLastRuneInString(s[:i])
+				if !unicode.IsSpace(r) {
+					break
+				}
+				i -= n
+			}
+			j -= np
+			continue
+		}
+		if unicode.IsSpace(rs) || rs != rp {
+			break
+		}
+		i, j = i-ns, j-np
+	}
+	return n, j == 0
+}
+
+// keptAfter counts the code points at the start of p, whose whitespace is
+// collapsed already, that start s too once its whitespace is collapsed, and
+// reports whether that is all of p.
+func keptAfter(s, p string) (n int, all bool) {
+	i, j := 0, 0
+	for ; j < len(p) && i < len(s); n++ {
+		rp, np := utf8.DecodeRuneInString(p[j:])
+		rs, ns := utf8.DecodeRuneInString(s[i:])
+		if rp == ' ' && unicode.IsSpace(rs) {
+			i = skipSpace(s, i)
+			j += np
+			continue
+		}
+		if unicode.IsSpace(rs) || rs != rp {
+			break
+		}
+		i, j = i+ns, j+np
+	}
+	return n, j == len(p)
+}
+
+// normView is the new text with every run of whitespace collapsed to one
+// space, for finding quotes whose words are intact but whose spacing is not.
+type normView struct {
+	text string
+	// orig[i] is the code point of the original text where the normalized
+	// text's code point i starts; orig[len] is the original length. A
+	// collapsed run therefore ends where the next code point starts.
+	orig []int32
+}
+
+func newNormView(s string) *normView {
+	var b strings.Builder
+	b.Grow(len(s))
+	nv := &normView{orig: make([]int32, 0, len(s)+1)}
+	c := 0
+	inSpace := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if !inSpace {
+				b.WriteByte(' ')
+				nv.orig = append(nv.orig, int32(c))
+			}
+			inSpace = true
+		} else {
+			b.WriteRune(r)
+			nv.orig = append(nv.orig, int32(c))
+			inSpace = false
+		}
+		c++
+	}
+	nv.orig = append(nv.orig, int32(c))
+	nv.text = b.String()
+	return nv
+}
+
+// collapseSpace is what newNormView does to a text, for quotes and context.
+// Invalid bytes become U+FFFD on both sides, so they still match each
+// other; the exact comparison that follows tells them apart.
+func collapseSpace(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || (unicode.IsSpace(rune(c)) && (c != ' ' || (i+1 < len(s) && s[i+1] == ' '))) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	inSpace := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if !inSpace {
+				b.WriteByte(' ')
+			}
+			inSpace = true
+			continue
+		}
+		b.WriteRune(r)
+		inSpace = false
+	}
+	return b.String()
+}
+
+// equalExceptSpace reports whether a and b differ only in whitespace: the
+// same code points, byte for byte, between runs of white space, with a run
+// wherever the other has one.
+func equalExceptSpace(a, b string) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ra, na := utf8.DecodeRuneInString(a[i:])
+		rb, nb := utf8.DecodeRuneInString(b[j:])
+		sa, sb := unicode.IsSpace(ra), unicode.IsSpace(rb)
+		switch {
+		case sa && sb:
+			i, j = skipSpace(a, i), skipSpace(b, j)
+		case sa || sb || a[i:i+na] != b[j:j+nb]:
+			return false
+		default:
+			i, j = i+na, j+nb
+		}
+	}
+	return i == len(a) && j == len(b)
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// cpIndex converts code point offsets of a text to bytes and UTF-16 units
+// from the walker state saved every cpStride code points, so that each
+// conversion walks at most cpStride code points at a cost of a fraction of
+// the text's size in memory.
+type cpIndex struct {
+	s     string
+	marks []cpMark
+	n     int // length in code points
+}
+
+type cpMark struct{ b, u16 int }
+
+const cpStride = 64
+
+func newCPIndex(s string) *cpIndex {
+	x := &cpIndex{s: s, marks: make([]cpMark, 0, len(s)/cpStride+1)}
+	w := walker{s: s}
+	x.marks = append(x.marks, cpMark{})
+	for {
+		if !w.toCP(w.cp + cpStride) {
+			break
+		}
+		x.marks = append(x.marks, cpMark{w.b, w.u16})
+	}
+	x.n = w.cp
+	return x
+}
+
+// locate returns the span [start, end) in all three units; both must be
+// within the text and start <= end.
+func (x *cpIndex) locate(start, end int) match {
+	k := start / cpStride
+	w := walker{s: x.s, b: x.marks[k].b, cp: k * cpStride, u16: x.marks[k].u16}
+	w.toCP(start)
+	m := match{cp: Span{start, end}}
+	m.b.Start, m.u16.Start = w.b, w.u16
+	if k2 := end / cpStride; k2 > k+1 {
+		w = walker{s: x.s, b: x.marks[k2].b, cp: k2 * cpStride, u16: x.marks[k2].u16}
+	}
+	w.toCP(end)
+	m.b.End, m.u16.End = w.b, w.u16
+	return m
+}
