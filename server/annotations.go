@@ -2,6 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/store"
@@ -107,4 +112,72 @@ func (s *annotationService) DeleteAnnotation(ctx context.Context, req *factcheck
 		return nil, err
 	}
 	return &factcheckv1.DeleteAnnotationResponse{}, nil
+}
+
+// maxBatchCreate is the API's limit of BatchCreateAnnotations requests.
+const maxBatchCreate = 1000
+
+func (s *annotationService) BatchCreateAnnotations(ctx context.Context, req *factcheckv1.BatchCreateAnnotationsRequest) (*factcheckv1.BatchCreateAnnotationsResponse, error) {
+	var v validator
+	articleID := v.annotationParent("parent", req.GetParent(), false)
+	reqs := req.GetRequests()
+	switch {
+	case len(reqs) == 0:
+		v.add("requests", reasonFieldRequired, "is required: send 1 to %d CreateAnnotationRequests", maxBatchCreate)
+	case len(reqs) > maxBatchCreate:
+		v.add("requests", reasonTooManyItems, "has %d entries; the limit is %d: split the batch", len(reqs), maxBatchCreate)
+		return nil, v.err()
+	}
+	anns := make([]*store.Annotation, len(reqs))
+	for i, r := range reqs {
+		p := "requests[" + strconv.Itoa(i) + "]"
+		if r.GetParent() != "" && r.GetParent() != req.GetParent() {
+			v.add(p+".parent", reasonInvalidName, "is %q, but the batch is for %q: leave it empty or repeat the batch's parent", r.GetParent(), req.GetParent())
+		}
+		v.id(p+".annotation_id", r.GetAnnotationId())
+		if r.GetAnnotation() == nil {
+			v.add(p+".annotation", reasonFieldRequired, "is required: send the annotation to create, with at least anchor.quote.exact and claim.text")
+			continue
+		}
+		v.annotation(p+".annotation", r.GetAnnotation(), all)
+		a := annotationFromProto(r.GetAnnotation())
+		a.ArticleID = articleID
+		a.ID = r.GetAnnotationId()
+		anns[i] = a
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	out, err := s.st.CreateAnnotations(ctx, anns)
+	if err != nil {
+		return nil, batchItemError(err)
+	}
+	resp := &factcheckv1.BatchCreateAnnotationsResponse{Annotations: make([]*factcheckv1.Annotation, len(out))}
+	for i, a := range out {
+		resp.Annotations[i] = annotationToProto(a)
+	}
+	return resp, nil
+}
+
+// batchItemError places the error of one annotation of a batch in its
+// request, `requests[i].annotation`: field paths through inField, the message
+// by a prefix when no field path already leads it, and the index in the
+// ErrorInfo metadata as "request_index".
+func batchItemError(err error) error {
+	var ie *store.ItemError
+	var se *store.Error
+	if !errors.As(err, &ie) || !errors.As(ie.Err, &se) {
+		return err
+	}
+	prefix := fmt.Sprintf("requests[%d].annotation", ie.Index)
+	e := *se
+	e.Metadata = maps.Clone(se.Metadata)
+	if e.Metadata == nil {
+		e.Metadata = map[string]string{}
+	}
+	e.Metadata["request_index"] = strconv.Itoa(ie.Index)
+	if !(len(e.Violations) == 1 && strings.HasPrefix(e.Message, e.Violations[0].Field+":")) {
+		e.Message = fmt.Sprintf("requests[%d]: %s", ie.Index, e.Message)
+	}
+	return inField(prefix, &e)
 }

@@ -27,10 +27,21 @@ type Config struct {
 	// MaxRecvMsgBytes bounds the size of one request message; 0 means
 	// DefaultMaxRecvMsgBytes.
 	MaxRecvMsgBytes int
+	// PublicURL is the absolute URL under which the newsroom publishes its
+	// annotations: exported Web Annotation ids and ClaimReview urls are
+	// PublicURL followed by the annotation's resource name, unless an
+	// ExportRequest gives its own base_url. A "/" is added when it does not
+	// end with one. Empty means DefaultPublicURL.
+	PublicURL string
 }
 
+// DefaultPublicURL is the PublicURL of a server not told its own: the
+// .invalid top-level domain (RFC 2606) can never resolve, so exported
+// identifiers are plainly placeholders rather than somebody's real site.
+const DefaultPublicURL = "https://factcheck.invalid/"
+
 // New returns a gRPC server that serves st through ArticleService,
-// AnnotationService and SourceService, plus grpc.health.v1.Health (SERVING
+// AnnotationService, SourceService and BulkService, plus grpc.health.v1.Health (SERVING
 // for "" and for each service) and server reflection, so grpcurl needs no
 // proto files. The caller owns serving and stopping it.
 func New(st store.Store, cfg Config) *grpc.Server {
@@ -64,6 +75,11 @@ func New(st store.Store, cfg Config) *grpc.Server {
 	factcheckv1.RegisterArticleServiceServer(s, &articleService{st: st})
 	factcheckv1.RegisterAnnotationServiceServer(s, &annotationService{st: st})
 	factcheckv1.RegisterSourceServiceServer(s, &sourceService{st: st})
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = DefaultPublicURL
+	}
+	factcheckv1.RegisterBulkServiceServer(s, &bulkService{st: st, logger: logger, publicURL: withSlash(publicURL)})
 
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -71,6 +87,7 @@ func New(st store.Store, cfg Config) *grpc.Server {
 		factcheckv1.ArticleService_ServiceDesc.ServiceName,
 		factcheckv1.AnnotationService_ServiceDesc.ServiceName,
 		factcheckv1.SourceService_ServiceDesc.ServiceName,
+		factcheckv1.BulkService_ServiceDesc.ServiceName,
 	} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
