@@ -7,6 +7,8 @@
 //
 //	--listen  FACTCHECK_LISTEN  address to serve on (default 127.0.0.1:50051)
 //	--db      FACTCHECK_DB      database file (default ./factcheck.db)
+//	--public-url FACTCHECK_PUBLIC_URL  where the newsroom publishes its fact
+//	                            checks; exported documents' ids start with it
 //
 // It stops gracefully on SIGINT or SIGTERM: new calls are refused, running
 // ones finish (for at most --shutdown-timeout), then the database is closed.
@@ -20,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -52,6 +55,7 @@ type usageError struct{ error }
 type config struct {
 	listen          string
 	db              string
+	publicURL       string
 	logFormat       string
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
@@ -65,6 +69,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		"address to serve gRPC on (env FACTCHECK_LISTEN)")
 	fs.StringVar(&cfg.db, "db", envOr(getenv, "FACTCHECK_DB", "./factcheck.db"),
 		"bbolt database file, created if missing (env FACTCHECK_DB)")
+	fs.StringVar(&cfg.publicURL, "public-url", envOr(getenv, "FACTCHECK_PUBLIC_URL", server.DefaultPublicURL),
+		"absolute URL the newsroom publishes fact checks under; Web Annotation ids and ClaimReview urls in exports start with it (env FACTCHECK_PUBLIC_URL)")
 	fs.StringVar(&cfg.logFormat, "log-format", envOr(getenv, "FACTCHECK_LOG_FORMAT", "text"),
 		"log format: text or json (env FACTCHECK_LOG_FORMAT)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
@@ -82,6 +88,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if fs.NArg() > 0 {
 		return cfg, usageError{fmt.Errorf("unexpected argument %q (see factcheckd --help)", fs.Arg(0))}
+	}
+	if u, err := url.Parse(cfg.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cfg, usageError{fmt.Errorf("--public-url must be an absolute http or https URL, not %q", cfg.publicURL)}
 	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return cfg, usageError{fmt.Errorf("--log-format must be text or json, not %q", cfg.logFormat)}
@@ -124,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
-	srv := server.New(st, server.Config{Logger: logger})
+	srv := server.New(st, server.Config{Logger: logger, PublicURL: cfg.publicURL})
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()

@@ -34,7 +34,7 @@ func TestParseFlagsPrecedence(t *testing.T) {
 
 func TestParseFlagsErrors(t *testing.T) {
 	getenv := func(string) string { return "" }
-	for _, args := range [][]string{{"--no-such-flag"}, {"stray"}, {"--log-format", "xml"}} {
+	for _, args := range [][]string{{"--no-such-flag"}, {"stray"}, {"--log-format", "xml"}, {"--public-url", "factcheck.example"}, {"--public-url", "ftp://x/"}} {
 		_, err := parseFlags(args, getenv, io.Discard)
 		var usage usageError
 		if !errors.As(err, &usage) {
