@@ -27,16 +27,17 @@ import (
 // nothing is group commit: while a chunk commits the next one queues up, so
 // chunks grow with the load and a slow client still gets its results at once.
 //
-// BenchmarkImportChunkSize (bulk_bench_test.go) measured 100,000 annotations
-// through the real stream, durable, on this machine (2 cores, ext4): limits of
-// 100 → ~13k records/s, 250 → ~17k, 500 → ~19k, 1,000 → ~20k, 2,000 → ~20k,
-// 5,000 → ~19k. Past 1,000 the fsync is paid off and a bigger transaction
-// only holds the write lock longer (about 40 ms per 1,000 annotations), which
-// every other writer waits for. The byte limit keeps a chunk of articles
-// (texts up to 1 MiB each) from building a transaction of a gigabyte.
+// BenchmarkImportChunkSize (bulk_bench_test.go) chooses the limits; see
+// the figures there.
 const (
 	chunkRecords = 1000
 	chunkBytes   = 4 << 20
+)
+
+// The chunk limits in force; tests and benchmarks change them.
+var (
+	importChunkRecords = chunkRecords
+	importChunkBytes   = chunkBytes
 )
 
 // queueBytes bounds the records read from the stream but not yet answered,
@@ -114,6 +115,9 @@ type importRun struct {
 	queue    *budget
 	// readErr is why reading stopped early; read once batches is closed.
 	readErr error
+	// out carries each chunk's answers to the goroutine that sends them,
+	// so that the next chunk commits while they go out.
+	out chan []*factcheckv1.ImportResponse
 
 	committed, created, existing, failed int64
 	wrote                                bool
@@ -125,9 +129,9 @@ type importRun struct {
 	carryBytes int
 }
 
-// Import implements factcheckv1.BulkServiceServer. A goroutine reads and
-// validates the stream while this one commits chunks and answers, so that
-// reading, checking and writing overlap.
+// Import implements factcheckv1.BulkServiceServer. One goroutine reads and
+// validates the stream, this one commits chunks, and a third sends the
+// answers, so that reading, writing and answering overlap.
 func (s *bulkService) Import(stream factcheckv1.BulkService_ImportServer) error {
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
@@ -159,10 +163,18 @@ func (s *bulkService) Import(stream factcheckv1.BulkService_ImportServer) error 
 		defer close(batches)
 		run.readErr = run.read(first, batches)
 	}()
+	run.out = make(chan []*factcheckv1.ImportResponse, 2)
+	sent := make(chan error, 1)
+	go func() { sent <- run.send() }()
 	if run.atomic {
 		err = run.atomicImport(batches)
 	} else {
 		err = run.chunkedImport(batches)
+	}
+	// The answers queued so far go out before the error or the summary.
+	close(run.out)
+	if serr := <-sent; err == nil {
+		err = serr
 	}
 	if err != nil {
 		// The reader stops at its next send or receive.
@@ -223,14 +235,51 @@ func (run *importRun) read(msg *factcheckv1.ImportRequest, out chan<- batch) err
 	}
 }
 
+// send sends the answers queued on out until it is closed. After a failed
+// Send it only drains the queue: the stream is gone.
+func (run *importRun) send() error {
+	var err error
+	for msgs := range run.out {
+		for _, m := range msgs {
+			if err != nil {
+				break
+			}
+			err = run.stream.Send(m)
+		}
+	}
+	return err
+}
+
+// answer queues msgs for send.
+func (run *importRun) answer(msgs []*factcheckv1.ImportResponse) error {
+	select {
+	case run.out <- msgs:
+		return nil
+	case <-run.ctx.Done():
+		return run.ctx.Err()
+	}
+}
+
+func resultResponse(r *factcheckv1.ImportResult) *factcheckv1.ImportResponse {
+	return &factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Result{Result: r}}
+}
+
+func (run *importRun) progressResponse() *factcheckv1.ImportResponse {
+	return &factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Progress{Progress: &factcheckv1.ImportProgress{
+		Received:  run.received.Load(),
+		Committed: run.committed,
+		Failed:    run.failed,
+	}}}
+}
+
 // chunkedImport commits PARTIAL imports (and checks validate_only ones) chunk
 // by chunk.
 func (run *importRun) chunkedImport(batches <-chan batch) error {
 	var (
 		chunk      []pending
 		chunkSize  int
-		maxRecords = chunkRecords
-		maxBytes   = chunkBytes
+		maxRecords = importChunkRecords
+		maxBytes   = importChunkBytes
 		linger     time.Duration
 	)
 	if run.opts.DryRun {
@@ -321,15 +370,14 @@ func (run *importRun) commit(chunk []pending) error {
 	}
 	var committed int64
 	j := 0
+	msgs := make([]*factcheckv1.ImportResponse, 0, len(chunk)+1)
 	for _, p := range chunk {
 		res := run.result(p, results, &j)
 		switch res.GetOutcome() {
 		case factcheckv1.ImportResult_OUTCOME_CREATED, factcheckv1.ImportResult_OUTCOME_EXISTING:
 			committed++
 		}
-		if err := run.stream.Send(&factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Result{Result: res}}); err != nil {
-			return err
-		}
+		msgs = append(msgs, resultResponse(res))
 		if run.opts.DryRun && res.GetOutcome() == factcheckv1.ImportResult_OUTCOME_CREATED && p.rec.Annotation == nil &&
 			run.carryBytes+p.size <= dryRunCarryBytes {
 			run.carry = append(run.carry, p.rec)
@@ -339,11 +387,7 @@ func (run *importRun) commit(chunk []pending) error {
 	if !run.opts.DryRun {
 		run.committed += committed
 	}
-	return run.stream.Send(&factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Progress{Progress: &factcheckv1.ImportProgress{
-		Received:  run.received.Load(),
-		Committed: run.committed,
-		Failed:    run.failed,
-	}}})
+	return run.answer(append(msgs, run.progressResponse()))
 }
 
 // result makes the answer for p: its validation failure, or the store's
@@ -434,19 +478,14 @@ func (run *importRun) commitAtomic(all []pending) error {
 		}
 		run.wrote = false
 	}
+	msgs := make([]*factcheckv1.ImportResponse, 0, len(out)+1)
 	for _, r := range out {
-		if err := run.stream.Send(&factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Result{Result: r}}); err != nil {
-			return err
-		}
+		msgs = append(msgs, resultResponse(r))
 	}
 	if run.wrote && !opts.DryRun {
 		run.committed = run.created + run.existing
 	}
-	return run.stream.Send(&factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Progress{Progress: &factcheckv1.ImportProgress{
-		Received:  run.received.Load(),
-		Committed: run.committed,
-		Failed:    run.failed,
-	}}})
+	return run.answer(append(msgs, run.progressResponse()))
 }
 
 func summaryResponse(s *factcheckv1.ImportSummary) *factcheckv1.ImportResponse {

@@ -1,0 +1,247 @@
+package server_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/server"
+	"github.com/factcheck/factcheck/store/boltstore"
+)
+
+// The import benchmarks stream benchAnnotations annotations (with their
+// benchArticles articles and benchSources sources, referred to by URL, as a
+// file from another system would) through a real Import stream over loopback
+// into a durable bbolt file, in messages of benchMessage records as the CLI
+// sends them. Each takes about 10 s:
+//
+//	go test ./server -run '^$' -bench Import -benchtime 1x
+const (
+	benchAnnotations = 100000
+	benchArticles    = 1000
+	benchSources     = 10
+	benchMessage     = 100
+)
+
+var benchData struct {
+	once sync.Once
+	msgs [][]*factcheckv1.ImportRecord
+	// encoded is every record as the wire carries it, for the raw baseline.
+	encoded [][]byte
+}
+
+func benchFile() ([][]*factcheckv1.ImportRecord, [][]byte) {
+	benchData.once.Do(func() {
+		var recs []*factcheckv1.ImportRecord
+		for i := range benchSources {
+			recs = append(recs, srcRec("", fmt.Sprintf("https://evidence.example/bench/%d", i)))
+		}
+		perArticle := benchAnnotations / benchArticles
+		rationale := strings.Repeat("The report says otherwise. ", 8)
+		for i := range benchArticles {
+			url := fmt.Sprintf("https://news.example/bench/%d", i)
+			recs = append(recs, artRec("", url, claimsText))
+			for j := range perArticle {
+				exact := fmt.Sprintf("Claim %02d", j)
+				rec := annImport(url, exact, fmt.Sprintf("https://evidence.example/bench/%d", (i+j)%benchSources))
+				a := rec.GetAnnotation().GetAnnotation()
+				a.Anchor.Position = &factcheckv1.TextPositionSelector{Start: int32(10 * j), End: int32(10*j + 8)}
+				a.Verdict.Rationale = rationale
+				a.ExternalId = fmt.Sprintf("bench-%d-%d", i, j)
+				recs = append(recs, rec)
+			}
+		}
+		for len(recs) > 0 {
+			n := min(benchMessage, len(recs))
+			benchData.msgs = append(benchData.msgs, recs[:n])
+			recs = recs[n:]
+		}
+		for _, m := range benchData.msgs {
+			for _, r := range m {
+				b, err := proto.Marshal(r)
+				if err != nil {
+					panic(err)
+				}
+				benchData.encoded = append(benchData.encoded, b)
+			}
+		}
+	})
+	return benchData.msgs, benchData.encoded
+}
+
+// benchServer starts a server over a durable store in dir.
+func benchServer(b *testing.B, dir string) (factcheckv1.BulkServiceClient, func()) {
+	st, err := boltstore.Open(filepath.Join(dir, "factcheck.db"), boltstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(st, server.Config{Logger: slog.New(slog.DiscardHandler)})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(lis)
+	}()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return factcheckv1.NewBulkServiceClient(conn), func() {
+		_ = conn.Close()
+		srv.Stop()
+		<-done
+		_ = st.Close()
+	}
+}
+
+// importOnce streams msgs into a fresh server in dir and returns how long
+// the import took, from the first message to the summary, and the number of
+// chunks (progress messages).
+func importOnce(b *testing.B, dir string, msgs [][]*factcheckv1.ImportRecord) (time.Duration, int) {
+	client, stop := benchServer(b, dir)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	stream, err := client.Import(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		for _, m := range msgs {
+			if err := stream.Send(&factcheckv1.ImportRequest{Records: m}); err != nil {
+				return
+			}
+		}
+		_ = stream.CloseSend()
+	}()
+	var created, chunks int
+	var summary *factcheckv1.ImportSummary
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		switch r := resp.GetResponse().(type) {
+		case *factcheckv1.ImportResponse_Result:
+			if r.Result.GetOutcome() == factcheckv1.ImportResult_OUTCOME_CREATED {
+				created++
+			} else if r.Result.GetOutcome() == factcheckv1.ImportResult_OUTCOME_FAILED {
+				b.Fatalf("record %d failed: %v", r.Result.GetIndex(), r.Result.GetStatus())
+			}
+		case *factcheckv1.ImportResponse_Progress:
+			chunks++
+		case *factcheckv1.ImportResponse_Summary:
+			summary = r.Summary
+		}
+	}
+	took := time.Since(start)
+	if summary == nil || int(summary.GetCreated()) != created || created != benchAnnotations+benchArticles+benchSources {
+		b.Fatalf("created %d, summary %v", created, summary)
+	}
+	return took, chunks
+}
+
+// rawPuts writes encoded into a bare bbolt bucket, chunk records per
+// durable transaction, under sequential keys with the FillPercent the store
+// gives its records buckets: bbolt's ceiling for the same bytes.
+func rawPuts(b *testing.B, dir string, encoded [][]byte, chunk int) time.Duration {
+	db, err := bbolt.Open(filepath.Join(dir, "raw.db"), 0o600, &bbolt.Options{NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	var seq uint64
+	for len(encoded) > 0 {
+		n := min(chunk, len(encoded))
+		err := db.Update(func(tx *bbolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("records"))
+			if err != nil {
+				return err
+			}
+			bk.FillPercent = 0.9
+			for _, v := range encoded[:n] {
+				seq++
+				if err := bk.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		encoded = encoded[n:]
+	}
+	return time.Since(start)
+}
+
+// BenchmarkImport reports import records/s next to raw bbolt puts of the
+// same encoded records in chunks of the same size, on the same file system in
+// the same run, and their ratio.
+func BenchmarkImport(b *testing.B) {
+	if testing.Short() {
+		b.Skip("imports 100,000 annotations")
+	}
+	msgs, encoded := benchFile()
+	records := float64(len(encoded))
+	var imp, raw time.Duration
+	var chunks int
+	for b.Loop() {
+		took, n := importOnce(b, b.TempDir(), msgs)
+		imp += took
+		chunks += n
+		raw += rawPuts(b, b.TempDir(), encoded, 1000)
+	}
+	importRate := records * float64(b.N) / imp.Seconds()
+	rawRate := records * float64(b.N) / raw.Seconds()
+	b.ReportMetric(importRate, "records/s")
+	b.ReportMetric(rawRate, "raw-records/s")
+	b.ReportMetric(importRate/rawRate, "ratio")
+	b.ReportMetric(records*float64(b.N)/float64(chunks), "records/chunk")
+}
+
+// BenchmarkImportChunkSize imports the same file with several chunk limits,
+// to choose chunkRecords.
+func BenchmarkImportChunkSize(b *testing.B) {
+	if testing.Short() {
+		b.Skip("imports 100,000 annotations per chunk size")
+	}
+	msgs, encoded := benchFile()
+	for _, limit := range []int{100, 250, 500, 1000, 2000, 5000} {
+		b.Run(fmt.Sprintf("records=%d", limit), func(b *testing.B) {
+			defer server.SetImportChunk(limit, 4<<20)()
+			var imp time.Duration
+			var chunks int
+			for b.Loop() {
+				took, n := importOnce(b, b.TempDir(), msgs)
+				imp += took
+				chunks += n
+			}
+			b.ReportMetric(float64(len(encoded))*float64(b.N)/imp.Seconds(), "records/s")
+			b.ReportMetric(float64(len(encoded))*float64(b.N)/float64(chunks), "records/chunk")
+		})
+	}
+}
