@@ -87,7 +87,13 @@ const (
 	// FORMAT_JSONL.
 	Format_FORMAT_UNSPECIFIED Format = 0
 	// ImportRecord messages, one per line as protojson: articles and sources
-	// first, then annotations. Re-imports losslessly into an empty server.
+	// first, then annotations, each under its name (annotations with their
+	// parent article's name), so that an import recreates the same names.
+	// Exporting `articles/-` without a filter includes the articles and
+	// sources no annotation refers to, and re-imports losslessly into an empty
+	// server (output-only fields are set anew); a narrower export includes the
+	// articles and sources its annotations need. An orphaned annotation (whose
+	// quote is no longer in its article) exports, but cannot be imported.
 	Format_FORMAT_JSONL Format = 1
 	// W3C Web Annotation JSON-LD, one annotation per document.
 	Format_FORMAT_WEB_ANNOTATION Format = 2
@@ -146,8 +152,10 @@ const (
 	ImportOptions_MODE_UNSPECIFIED ImportOptions_Mode = 0
 	// Failing records are reported and skipped; the others are kept.
 	ImportOptions_MODE_PARTIAL ImportOptions_Mode = 1
-	// All records are created or none is. At most 10,000 records per atomic
-	// import.
+	// All records are created or none is, in one transaction once the
+	// client has closed its side. At most 10,000 records (and 128 MiB of
+	// them) per atomic import: more fails the stream with INVALID_ARGUMENT
+	// (TOO_MANY_RECORDS), and nothing is written.
 	ImportOptions_MODE_ATOMIC ImportOptions_Mode = 2
 )
 
@@ -200,8 +208,8 @@ const (
 	ImportResult_OUTCOME_UNSPECIFIED ImportResult_Outcome = 0
 	// The record was created (or, with validate_only, would be).
 	ImportResult_OUTCOME_CREATED ImportResult_Outcome = 1
-	// The record existed already (same url, external_id or request_id) and
-	// was left as it was.
+	// The record existed already (same url, external_id or request_id, or
+	// an annotation of the same name) and was left as it was.
 	ImportResult_OUTCOME_EXISTING ImportResult_Outcome = 2
 	// The record failed; status says why.
 	ImportResult_OUTCOME_FAILED ImportResult_Outcome = 3
@@ -317,6 +325,12 @@ type ImportOptions struct {
 	// Optional. What a failing record does to the others.
 	Mode ImportOptions_Mode `protobuf:"varint,1,opt,name=mode,proto3,enum=factcheck.v1.ImportOptions_Mode" json:"mode,omitempty"`
 	// Optional. Check every record and report the results, but write nothing.
+	// A long stream is checked in chunks of up to 10,000 records; the
+	// articles and sources earlier chunks would create (up to 64 MiB of them)
+	// are carried into later ones, so that records can refer to them. A
+	// request_id or external_id repeated in different chunks is reported as
+	// created both times, where a real import would report the second as
+	// existing.
 	ValidateOnly  bool `protobuf:"varint,2,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -380,7 +394,7 @@ type ImportRecord struct {
 	Record isImportRecord_Record `protobuf_oneof:"record"`
 	// Optional. Idempotency key of the record, at most 256 bytes: a record
 	// whose request_id was imported before is reported with the name it got,
-	// not created again.
+	// not created again (even when the resource was deleted since).
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -491,13 +505,17 @@ type AnnotationImport struct {
 	// Required. The annotated article: its name (`articles/{article}`) or its
 	// url.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// Required. The annotation. Its name, when set, gives the annotation's ID.
-	// Each citation's source may be a source name (`sources/{source}`) or the
-	// source's url. An annotation whose external_id exists already is reported,
-	// not created again.
+	// Required. The annotation. Its name, when set, gives the annotation's ID
+	// and must be under parent. Each citation's source may be a source name
+	// (`sources/{source}`) or the source's url. An annotation whose
+	// external_id exists already, or whose name the parent already holds, is
+	// reported, not created again.
 	Annotation *Annotation `protobuf:"bytes,2,opt,name=annotation,proto3" json:"annotation,omitempty"`
 	// Optional. The unit of anchor.position: code points unless said otherwise
-	// (Hypothesis and browsers count UTF-16 code units).
+	// (Hypothesis and browsers count UTF-16 code units). The server converts
+	// the position to code points against the article's text; an offset that
+	// is no boundary in its unit (half a surrogate pair, inside a UTF-8
+	// sequence) fails with INVALID_POSITION.
 	PositionUnit  PositionUnit `protobuf:"varint,3,opt,name=position_unit,json=positionUnit,proto3,enum=factcheck.v1.PositionUnit" json:"position_unit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -665,8 +683,13 @@ type ImportResult struct {
 	Index int64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	// The resource's name, when it was created or already existed.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// OK, or why the record failed (with ErrorInfo and BadRequest details,
-	// field paths relative to the record).
+	// Absent when the record was created or existed. Otherwise why it failed,
+	// with ErrorInfo and the details of the equivalent single-resource call;
+	// field paths are relative to the ImportRecord (`article.url`,
+	// `annotation.parent`, `annotation.annotation.claim.text`, `request_id`).
+	// A record rolled back in a failed atomic import has ABORTED
+	// (ATOMIC_IMPORT_ROLLED_BACK), with the index of the first failed record in
+	// the ErrorInfo metadata `failed_index`.
 	Status *status.Status `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
 	// What happened to the record.
 	Outcome       ImportResult_Outcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=factcheck.v1.ImportResult_Outcome" json:"outcome,omitempty"`
@@ -732,12 +755,14 @@ func (x *ImportResult) GetOutcome() ImportResult_Outcome {
 	return ImportResult_OUTCOME_UNSPECIFIED
 }
 
-// ImportProgress reports how far an import has come.
+// ImportProgress reports how far an import has come; one follows the results
+// of every chunk.
 type ImportProgress struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Records received so far.
 	Received int64 `protobuf:"varint,1,opt,name=received,proto3" json:"received,omitempty"`
-	// Records committed to disk so far.
+	// Records committed to disk so far: created or found existing in committed
+	// chunks (always 0 with validate_only).
 	Committed int64 `protobuf:"varint,2,opt,name=committed,proto3" json:"committed,omitempty"`
 	// Records that failed so far.
 	Failed        int64 `protobuf:"varint,3,opt,name=failed,proto3" json:"failed,omitempty"`
@@ -889,10 +914,11 @@ type ExportRequest struct {
 	Filter string `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Optional. Output format; defaults to FORMAT_JSONL.
 	Format Format `protobuf:"varint,3,opt,name=format,proto3,enum=factcheck.v1.Format" json:"format,omitempty"`
-	// Optional. Absolute URL that exported documents' identifiers start with:
-	// a Web Annotation's `id` and a ClaimReview's `url` are base_url followed
-	// by the annotation's resource name. Defaults to the server's
-	// `--public-url`.
+	// Optional. Absolute http(s) URL that exported documents' identifiers
+	// start with: a Web Annotation's `id` and a ClaimReview's `url` are
+	// base_url followed by the annotation's resource name ("/" is added when
+	// base_url does not end with one). Defaults to the server's `--public-url`,
+	// itself `https://factcheck.invalid/` when not set.
 	BaseUrl       string `protobuf:"bytes,4,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -35,10 +35,23 @@ type BulkServiceClient interface {
 	// record order), ImportProgress now and then, and one ImportSummary last.
 	// Records may mix articles, sources and annotations; a record may refer to
 	// resources created earlier in the same stream.
+	//
+	// A MODE_PARTIAL import commits in chunks (up to 1,000 records each, one
+	// transaction each) as records arrive, and answers for a chunk once it is
+	// committed, followed by an ImportProgress. A stream that breaks or is
+	// cancelled keeps the chunks committed before; nothing of a record is ever
+	// half-written. Run the same records again to finish: what exists already
+	// is reported as OUTCOME_EXISTING under its name, never created twice.
 	Import(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ImportRequest, ImportResponse], error)
 	// Export streams the annotations that match the request, with the articles
 	// and sources they depend on, in the requested format. It reads in pages,
 	// never inside one long transaction.
+	//
+	// An annotation the format cannot represent (a ClaimReview needs a rating
+	// or a label) is skipped, and the export goes on and ends OK; its trailing
+	// metadata then holds `factcheck-export-skipped` (how many were skipped)
+	// and `factcheck-export-skipped-annotation` (one value per skipped
+	// annotation, at most 100: "{name}: {field}: {why}").
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
 }
 
@@ -94,10 +107,23 @@ type BulkServiceServer interface {
 	// record order), ImportProgress now and then, and one ImportSummary last.
 	// Records may mix articles, sources and annotations; a record may refer to
 	// resources created earlier in the same stream.
+	//
+	// A MODE_PARTIAL import commits in chunks (up to 1,000 records each, one
+	// transaction each) as records arrive, and answers for a chunk once it is
+	// committed, followed by an ImportProgress. A stream that breaks or is
+	// cancelled keeps the chunks committed before; nothing of a record is ever
+	// half-written. Run the same records again to finish: what exists already
+	// is reported as OUTCOME_EXISTING under its name, never created twice.
 	Import(grpc.BidiStreamingServer[ImportRequest, ImportResponse]) error
 	// Export streams the annotations that match the request, with the articles
 	// and sources they depend on, in the requested format. It reads in pages,
 	// never inside one long transaction.
+	//
+	// An annotation the format cannot represent (a ClaimReview needs a rating
+	// or a label) is skipped, and the export goes on and ends OK; its trailing
+	// metadata then holds `factcheck-export-skipped` (how many were skipped)
+	// and `factcheck-export-skipped-annotation` (one value per skipped
+	// annotation, at most 100: "{name}: {field}: {why}").
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
 	mustEmbedUnimplementedBulkServiceServer()
 }
