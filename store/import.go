@@ -48,9 +48,10 @@ type AnnotationImport struct {
 // ImportOptions says how Store.Import treats failing records.
 type ImportOptions struct {
 	// AllOrNothing rolls the whole call back when any record fails: the
-	// failed records are reported as OutcomeFailed and every other as
-	// OutcomeRolledBack. Every record is still tried, so that one call
-	// reports every failure.
+	// failed records are reported as OutcomeFailed, those that would have
+	// been created as OutcomeRolledBack, and existing ones still as
+	// OutcomeExisting. Every record is still tried, so that one call reports
+	// every failure.
 	AllOrNothing bool
 	// DryRun does everything, reports it, then rolls back: nothing is
 	// written. Generated IDs in the reported names are the ones this run

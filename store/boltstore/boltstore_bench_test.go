@@ -219,3 +219,74 @@ func BenchmarkCreateAnnotations(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImport measures Store.Import alone, durable, with the records of
+// server's BenchmarkImport (100,000 annotations of 1,000 articles citing 10
+// sources, parent and sources by URL, positions given) in chunks of 1,000:
+// the store's share of an import's cost, without gRPC and validation.
+//
+//	go test ./store/boltstore -run '^$' -bench 'BenchmarkImport$' -benchtime 1x
+func BenchmarkImport(b *testing.B) {
+	if testing.Short() {
+		b.Skip("imports 100,000 annotations")
+	}
+	const (
+		articles   = 1000
+		perArticle = 100
+		sources    = 10
+		chunk      = 1000
+	)
+	var text strings.Builder
+	for i := range perArticle {
+		fmt.Fprintf(&text, "Claim %02d. ", i)
+	}
+	var recs []store.ImportRecord
+	for i := range sources {
+		recs = append(recs, store.ImportRecord{Source: &store.Source{URL: fmt.Sprintf("https://evidence.example/bench/%d", i), Title: "Source"}})
+	}
+	rationale := strings.Repeat("The report says otherwise. ", 8)
+	for i := range articles {
+		url := fmt.Sprintf("https://news.example/bench/%d", i)
+		recs = append(recs, store.ImportRecord{Article: &store.Article{URL: url, Title: "Article", Publisher: "Example News", Language: "en",
+			Text: text.String(), Labels: map[string]string{"desk": "world"}}})
+		for j := range perArticle {
+			recs = append(recs, store.ImportRecord{Annotation: &store.AnnotationImport{
+				ArticleURL: url,
+				SourceURLs: []string{fmt.Sprintf("https://evidence.example/bench/%d", (i+j)%sources)},
+				Annotation: &store.Annotation{
+					Anchor:     store.Anchor{Exact: fmt.Sprintf("Claim %02d", j), HasPosition: true, Start: 10 * j, End: 10*j + 8},
+					Claim:      store.Claim{Text: "claim", Claimant: store.Claimant{Name: "A. Minister", Kind: store.ClaimantPerson}},
+					Verdict:    store.Verdict{Rating: store.RatingFalse, Label: "Wrong", Rationale: rationale},
+					Citations:  []store.Citation{{Quote: "evidence", Stance: store.StanceRefutes}},
+					State:      store.StatePublished,
+					Labels:     map[string]string{"topic": "economy"},
+					ExternalID: fmt.Sprintf("bench-%d-%d", i, j),
+				},
+			}})
+		}
+	}
+	var took time.Duration
+	for b.Loop() {
+		s, err := boltstore.Open(filepath.Join(b.TempDir(), "import.db"), boltstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for rest := recs; len(rest) > 0; {
+			n := min(chunk, len(rest))
+			res, err := s.Import(ctx, rest[:n], store.ImportOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range res {
+				if r.Outcome != store.OutcomeCreated {
+					b.Fatalf("%v: %v", r.Outcome, r.Err)
+				}
+			}
+			rest = rest[n:]
+		}
+		took += time.Since(start)
+		_ = s.Close()
+	}
+	b.ReportMetric(float64(len(recs)*b.N)/took.Seconds(), "records/s")
+}
