@@ -41,7 +41,7 @@ type Config struct {
 const DefaultPublicURL = "https://factcheck.invalid/"
 
 // New returns a gRPC server that serves st through ArticleService,
-// AnnotationService, SourceService and BulkService, plus grpc.health.v1.Health (SERVING
+// AnnotationService, SourceService, BulkService and AdminService, plus grpc.health.v1.Health (SERVING
 // for "" and for each service) and server reflection, so grpcurl needs no
 // proto files. The caller owns serving and stopping it.
 func New(st store.Store, cfg Config) *grpc.Server {
@@ -80,6 +80,7 @@ func New(st store.Store, cfg Config) *grpc.Server {
 		publicURL = DefaultPublicURL
 	}
 	factcheckv1.RegisterBulkServiceServer(s, &bulkService{st: st, logger: logger, publicURL: withSlash(publicURL)})
+	factcheckv1.RegisterAdminServiceServer(s, &adminService{st: st})
 
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -88,6 +89,7 @@ func New(st store.Store, cfg Config) *grpc.Server {
 		factcheckv1.AnnotationService_ServiceDesc.ServiceName,
 		factcheckv1.SourceService_ServiceDesc.ServiceName,
 		factcheckv1.BulkService_ServiceDesc.ServiceName,
+		factcheckv1.AdminService_ServiceDesc.ServiceName,
 	} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}

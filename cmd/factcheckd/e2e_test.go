@@ -369,3 +369,49 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+// TestCompactCommand: `factcheckd compact` refuses a database in use, and on
+// a stopped one keeps every record.
+func TestCompactCommand(t *testing.T) {
+	bin := binaries(t)
+	db := filepath.Join(t.TempDir(), "factcheck.db")
+	d := startDaemon(t, db)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	articles := factcheckv1.NewArticleServiceClient(dial(t, d.addr))
+	for i := range 30 {
+		a, err := articles.CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{
+			Url: fmt.Sprintf("https://news.example/%d", i), Text: strings.Repeat("word ", 20_000)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 != 0 {
+			if _, err := articles.DeleteArticle(ctx, &factcheckv1.DeleteArticleRequest{Name: a.GetArticle().GetName()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	out, err := exec.Command(filepath.Join(bin, "factcheckd"), "compact", "--db", db).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use") {
+		t.Fatalf("compact of a database in use: %v\n%s", err, out)
+	}
+	d.stop(t)
+
+	out, err = exec.Command(filepath.Join(bin, "factcheckd"), "compact", "--db", db).CombinedOutput()
+	if err != nil {
+		t.Fatalf("compact: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "compacted") {
+		t.Errorf("compact output: %s", out)
+	}
+	d2 := startDaemon(t, db)
+	resp, err := factcheckv1.NewArticleServiceClient(dial(t, d2.addr)).ListArticles(ctx, &factcheckv1.ListArticlesRequest{PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetArticles()) != 10 {
+		t.Errorf("%d articles after compaction, want 10", len(resp.GetArticles()))
+	}
+	d2.stop(t)
+}

@@ -10,6 +10,9 @@
 //	--public-url FACTCHECK_PUBLIC_URL  where the newsroom publishes its fact
 //	                            checks; exported documents' ids start with it
 //
+// `factcheckd compact [--db FILE]` rewrites a stopped database without its
+// free pages and reports the sizes before and after.
+//
 // It stops gracefully on SIGINT or SIGTERM: new calls are refused, running
 // ones finish (for at most --shutdown-timeout), then the database is closed.
 package main
@@ -106,6 +109,9 @@ func envOr(getenv func(string) string, key, def string) string {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "compact" {
+		return compact(args[1:], getenv, stderr)
+	}
 	cfg, err := parseFlags(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -155,5 +161,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		<-stopped
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// compact runs `factcheckd compact`: the database must not be in use, which
+// the file lock enforces.
+func compact(args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("factcheckd compact", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", envOr(getenv, "FACTCHECK_DB", "./factcheck.db"), "bbolt database file to compact (env FACTCHECK_DB)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: factcheckd compact [--db FILE]\n\nRewrites a stopped database without its free pages, reclaiming the space\ndeletes and updates left behind.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (see factcheckd compact --help)", fs.Arg(0))}
+	}
+	if _, err := os.Stat(*db); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	before, after, err := boltstore.Compact(*db, boltstore.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "compacted %s: %d → %d bytes (%.0f%% smaller)\n", *db, before, after, 100*float64(before-after)/float64(max(before, 1)))
 	return nil
 }
