@@ -192,7 +192,7 @@ func TestImportServerGoesAway(t *testing.T) {
 	in := writeFile(t, "in.jsonl", b.String())
 	r := runCLI(t, env, "", "import", in, "--progress", "none", "--batch", "5")
 	if r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") || !strings.Contains(r.stderr, "run it again") ||
-		!strings.Contains(r.stdout, "incomplete") {
+		!strings.Contains(r.stdout, "incomplete") || !regexp.MustCompile(`sent: \d+  created: 10  existing: 0  failed: 0  unconfirmed: [1-9]\d*`).MatchString(r.stdout) {
 		t.Errorf("interrupted import: %+v", r)
 	}
 	fake.failAfter = 0

@@ -121,20 +121,24 @@ func progressLine(name string, size, read int64, c *counts) string {
 
 // printSummary prints the outcome of an import and its failures:
 //
-//	received: 10  created: 7  existing: 1  failed: 2 (1 unreadable)
+//	import in.jsonl: received: 10  created: 7  existing: 1  failed: 2 (1 unreadable, not sent)
 //	rate: 3000 records/s (3ms)
 func (a *app) printSummary(name string, s *factcheckv1.ImportSummary, c *counts, abandoned bool, f importFlags, elapsed time.Duration, rep *reporter) {
 	w := a.stdout
 	rep.print(w)
-	received := c.sent.Load()
-	created, existing, failed := c.created.Load(), c.existing.Load(), c.failed.Load()
-	if s != nil {
-		// The server's totals are authoritative; the running counts only
-		// stand in when the stream broke before the summary.
-		received, created, existing, failed = s.GetReceived(), s.GetCreated(), s.GetExisting(), s.GetFailed()
-	}
 	unreadable := c.unreadable.Load()
-	fmt.Fprintf(w, "import %s: received: %d  created: %d  existing: %d  failed: %d", name, received, created, existing, failed+unreadable)
+	var received int64
+	if s != nil {
+		received = s.GetReceived()
+		fmt.Fprintf(w, "import %s: received: %d  created: %d  existing: %d  failed: %d",
+			name, received, s.GetCreated(), s.GetExisting(), s.GetFailed()+unreadable)
+	} else {
+		// No summary: the stream broke. Say what the server confirmed and
+		// how much was sent without an answer, which a rerun settles.
+		received = c.done()
+		fmt.Fprintf(w, "import %s: sent: %d  created: %d  existing: %d  failed: %d  unconfirmed: %d",
+			name, c.sent.Load(), c.created.Load(), c.existing.Load(), c.failed.Load()+unreadable, c.sent.Load()-c.done())
+	}
 	if unreadable > 0 {
 		fmt.Fprintf(w, " (%d unreadable, not sent)", unreadable)
 	}

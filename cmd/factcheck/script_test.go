@@ -22,9 +22,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
@@ -52,7 +50,7 @@ var updateScripts = flag.Bool("update-scripts", false, "rewrite cmp golden files
 //	                           that url exists, and fail if the annotation with external
 //	                           id LASTEXT exists already (the import would be over)
 //	exits N CMD ARGS...        run CMD and expect exit status N
-//	gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-unreadable L,...] [-invalid L,...]
+//	gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-prefix P] [-unreadable L,...] [-invalid L,...]
 //	                           write a JSONL import file (see genRecords)
 //	lines N [FILE]             expect N non-empty lines in FILE (default stdout)
 //	cmpjsonl A B               expect the same JSON lines in A and B, in any order,
@@ -66,16 +64,9 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bulk := servesBulk(t, bin)
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *updateScripts,
-		Condition: func(cond string) (bool, error) {
-			if cond == "bulk" {
-				return bulk, nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTDATA", testdata)
 			if os.Getenv("GORACE") == "" {
@@ -101,39 +92,6 @@ func TestScripts(t *testing.T) {
 			"cmpjsonl":         cmdCmpJSONL,
 		},
 	})
-}
-
-// servesBulk reports whether factcheckd serves BulkService: the import and
-// export scripts skip until it does.
-func servesBulk(t *testing.T, bin string) bool {
-	t.Helper()
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "probe.db"))
-	stderr := &syncWriter{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	var addr string
-	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(10 * time.Millisecond) {
-		if m := servingAddr.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("factcheckd did not start:\n%s", stderr.String())
-		}
-	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	stream, err := factcheckv1.NewBulkServiceClient(conn).Export(ctx, &factcheckv1.ExportRequest{})
-	if err == nil {
-		_, err = stream.Recv()
-	}
-	return status.Code(err) != codes.Unimplemented
 }
 
 // buildDaemon builds factcheckd once for all scripts.
@@ -414,8 +372,9 @@ func dropAssigned(v any) any {
 // cmdGenRecords writes an import file: SOURCES sources first, then each
 // article followed by its annotations. Every record has a natural key (url
 // or external id), so a rerun finds them all existing. Article i has url
-// https://gen.example/articles/i; annotation j of article i has external id
-// gen-i-j and cites source (i+j) mod SOURCES by url.
+// https://PREFIX.example/articles/i; annotation j of article i has external
+// id PREFIX-i-j and cites source (i+j) mod SOURCES by url. PREFIX is gen
+// unless -prefix says otherwise.
 //
 // -unreadable lines are replaced with broken JSON, -invalid lines with an
 // annotation whose quote is not in the text (QUOTE_NOT_FOUND). Both must be
@@ -426,8 +385,9 @@ func cmdGenRecords(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("gen-records", flag.ContinueOnError)
 	unreadable := fs.String("unreadable", "", "comma-separated line numbers")
 	invalid := fs.String("invalid", "", "comma-separated line numbers")
+	prefix := fs.String("prefix", "gen", "host name and external id prefix, to tell files apart")
 	if neg || len(args) < 4 {
-		ts.Fatalf("usage: gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-unreadable L,...] [-invalid L,...]")
+		ts.Fatalf("usage: gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-prefix P] [-unreadable L,...] [-invalid L,...]")
 	}
 	ts.Check(fs.Parse(args[4:]))
 	nums := make([]int, 3)
@@ -484,7 +444,7 @@ func cmdGenRecords(ts *testscript.TestScript, neg bool, args []string) {
 		want.sources++
 	}
 	for i := range articles {
-		url := fmt.Sprintf("https://gen.example/articles/%d", i)
+		url := fmt.Sprintf("https://%s.example/articles/%d", *prefix, i)
 		var text strings.Builder
 		fmt.Fprintf(&text, "Generated article %d. ", i)
 		for j := range perArticle {
@@ -502,7 +462,7 @@ func cmdGenRecords(ts *testscript.TestScript, neg bool, args []string) {
 		want.articles++
 		for j := range perArticle {
 			ann := &factcheckv1.Annotation{
-				ExternalId: fmt.Sprintf("gen-%d-%d", i, j),
+				ExternalId: fmt.Sprintf("%s-%d-%d", *prefix, i, j),
 				Anchor: &factcheckv1.Anchor{Quote: &factcheckv1.TextQuoteSelector{
 					Exact: fmt.Sprintf("Claim %d of article %d says the budget grew by %d percent.", j, i, i*7+j),
 				}},
