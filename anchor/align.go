@@ -29,13 +29,15 @@ const (
 // Bounds on the alignment's work. A diff that needs more edits than maxEdits
 // at some level leaves that region unaligned: annotations in it are searched
 // for instead, which is slower but no less correct.
-var maxEdits = [...]int{levelLines: 1024, levelWords: 1024, levelCodePoints: 256}
+var maxEdits = [...]int{levelLines: 1024, levelWords: 1024, levelCodePoints: 32}
 
 const (
 	// maxRefine bounds, in code points, each side of a changed stretch of
-	// words that gets aligned code point by code point: beyond it the words
-	// have been rewritten, and matching their letters would be noise.
-	maxRefine = 512
+	// words that gets aligned code point by code point. Refining is for a
+	// word changed by a letter or two ("talks" to "stalks", an Arabic
+	// prefix dropped); beyond a few words the words were rewritten, and
+	// matching their letters would be noise.
+	maxRefine = 32
 	// alignWork bounds the steps of all diffs of one edit together, on top
 	// of a few per code point, so that no text, however contrived, makes
 	// aligning cost more than a few tens of milliseconds.
@@ -142,6 +144,13 @@ func (d *differ) region(ob0, ob1, oc0, nb0, nb1, nc0, level int) {
 // (punctuation, emoji, a joiner) is a unit of its own.
 func (d *differ) split(s string, b0, b1, c0, level int) units {
 	var u units
+	if level > levelLines {
+		n := (b1 - b0) / 3 // a word and a space average more than 3 bytes; code points, up to 4
+		if level == levelCodePoints {
+			n = b1 - b0
+		}
+		u = units{ids: make([]int32, 0, n), b: make([]int, 0, n+1), c: make([]int, 0, n+1)}
+	}
 	c := c0
 	start, startC := b0, c0
 	prev := -1 // class of the unit being built

@@ -2,6 +2,7 @@ package anchor
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -230,12 +231,15 @@ func TestBitPattern(t *testing.T) {
 			}
 		}
 		want := naiveDist(pids, f.ids, true)
-		got := make([]int32, len(f.ids))
-		p.searchEnds(f.ids, got)
-		for j := range want {
-			if int(got[j]) != want[j] {
-				t.Fatalf("m=%d: searchEnds[%d] = %d, want %d", m, j, got[j], want[j])
+		k := r.IntN(m + 1)
+		var wantEnds []matchEnd
+		for j, d := range want {
+			if d <= k && (j == 0 || want[j-1] >= d) && (j+1 == len(want) || want[j+1] >= d) {
+				wantEnds = append(wantEnds, matchEnd{j + 1, d})
 			}
+		}
+		if got := p.searchEnds(f.ids, k, nil); !slices.Equal(got, wantEnds) {
+			t.Fatalf("m=%d k=%d: searchEnds = %v, want %v (distances %v)", m, k, got, wantEnds, want)
 		}
 		wantWithin := m
 		for _, d := range want {
@@ -251,6 +255,37 @@ func TestBitPattern(t *testing.T) {
 		}
 		if got := p.distance(f.ids); got != wantDist {
 			t.Fatalf("m=%d: distance = %d, want %d", m, got, wantDist)
+		}
+		if n := len(f.ids); n > 0 {
+			st := r.IntN(n)
+			lo := st + r.IntN(n-st+1)
+			dist := make([]int, r.IntN(n-lo+1))
+			p.distances(f.ids, st, lo, dist)
+			for i, d := range dist {
+				if want := naiveDist(pids, f.ids[st:lo+i], false); len(want) > 0 && d != want[len(want)-1] || len(want) == 0 && d != m {
+					t.Fatalf("m=%d: distances from %d to %d = %d, want %v", m, st, lo+i, d, want)
+				}
+			}
+			// startBack with the reversed pattern finds the start of least
+			// distance for an end.
+			rev := make([]rune, m)
+			for i, c := range runes {
+				rev[m-1-i] = c
+			}
+			end := 1 + r.IntN(n)
+			start, d := newBitPattern(f, rev).startBack(f.ids, 0, end)
+			best := m
+			for s := 0; s < end; s++ {
+				if g := naiveDist(pids, f.ids[s:end], false); g[len(g)-1] < best {
+					best = g[len(g)-1]
+				}
+			}
+			if d != best {
+				t.Fatalf("m=%d: startBack to %d = %d at %d, want distance %d", m, end, d, start, best)
+			}
+			if g := naiveDist(pids, f.ids[start:end], false); start < end && g[len(g)-1] != d {
+				t.Fatalf("m=%d: startBack says %d from %d to %d, but it is %d", m, d, start, end, g[len(g)-1])
+			}
 		}
 	}
 }

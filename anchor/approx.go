@@ -23,11 +23,11 @@ const (
 	// points; a longer quote is searched for within a window around where
 	// it was, of at least twice its length on each side.
 	fuzzySearchBudget = 1 << 21
-	// fuzzyEditBudget bounds the searches of one edit together (about
-	// 0.1 s): past it, annotations are searched for only near where they
+	// fuzzyEditBudget bounds the searches of one edit together (some tens
+	// of milliseconds): past it, annotations are searched for only near where they
 	// were, so rewriting a long article with thousands of annotations
 	// stays affordable.
-	fuzzyEditBudget = 1 << 26
+	fuzzyEditBudget = 1 << 22
 )
 
 // fuzzyText is the new text as small integers, one per code point, so that
@@ -80,8 +80,11 @@ type bitPattern struct {
 	masks []uint64 // nb words per row; bit i%64 of word i/64 is set where the pattern has that code point
 	zero  []uint64
 	last  uint64 // the bit of the pattern's last code point, in the last word
-	pv    []uint64
-	mv    []uint64
+	// eq1 is the mask of each text code point id, for one-word patterns
+	// (nearly all quotes), saving the row lookup in the hot loop.
+	eq1 []uint64
+	pv  []uint64
+	mv  []uint64
 }
 
 func newBitPattern(f *fuzzyText, pat []rune) *bitPattern {
@@ -103,6 +106,14 @@ func newBitPattern(f *fuzzyText, pat []rune) *bitPattern {
 	if m > 0 {
 		p.last = 1 << ((m - 1) % 64)
 	}
+	if nb == 1 {
+		p.eq1 = make([]uint64, f.n)
+		for id, r := range p.row {
+			if r > 0 {
+				p.eq1[id] = p.masks[r-1]
+			}
+		}
+	}
 	return p
 }
 
@@ -119,86 +130,177 @@ func (p *bitPattern) reset() {
 	}
 }
 
-// step advances the column over one text code point. hin is the change of
-// distance along the top row: 0 lets a match start anywhere in the text
-// (search), 1 charges for every text code point skipped at the start
-// (distance between whole strings). It returns the change at the last row.
-func (p *bitPattern) step(eq []uint64, hin int) int {
-	for b := range p.nb {
-		last := uint64(1) << 63
-		if b == p.nb-1 {
-			last = p.last
+// column advances the column over one text code point, whose id is id.
+// global charges for every text code point skipped before the match (the
+// top row's delta is +1: a distance between whole strings); otherwise a
+// match may start anywhere (0: a search). It returns the change of the
+// distance at the pattern's last row. The blocks are chained as in
+// searchEnds, with the delta leaving each block carried as two bits.
+func (p *bitPattern) column(id int32, global bool) int {
+	nb := p.nb
+	eq := p.zero[:nb]
+	if r := int(p.row[id]); r > 0 {
+		eq = p.masks[(r-1)*nb : r*nb]
+	}
+	eq = eq[:nb]
+	pv, mv := p.pv[:nb], p.mv[:nb]
+	var hp, hm uint64
+	if global {
+		hp = 1
+	}
+	lastShift := uint((p.m - 1) % 64)
+	for b := range nb {
+		Pv, Mv := pv[b], mv[b]
+		e := eq[b] | hm
+		xv := e | Mv
+		xh := (((e & Pv) + Pv) ^ Pv) | e
+		ph := Mv | ^(xh | Pv)
+		mh := Pv & xh
+		shift := uint(63)
+		if b == nb-1 {
+			shift = lastShift
 		}
-		hin = advance(&p.pv[b], &p.mv[b], eq[b], hin, last)
+		hpOut, hmOut := ph>>shift&1, mh>>shift&1
+		ph = ph<<1 | hp
+		mh = mh<<1 | hm
+		pv[b] = mh | ^(xv | ph)
+		mv[b] = ph & xv
+		hp, hm = hpOut, hmOut
 	}
-	return hin
+	return int(hp) - int(hm)
 }
 
-// advance is Myers' column step for one 64-row block, taking the top row's
-// horizontal delta from the block above and returning the bottom row's.
-func advance(pv, mv *uint64, eq uint64, hin int, last uint64) int {
-	Pv, Mv := *pv, *mv
-	var hinNeg uint64
-	if hin < 0 {
-		hinNeg = 1
-	}
-	eq |= hinNeg
-	xv := eq | Mv
-	xh := (((eq & Pv) + Pv) ^ Pv) | eq
-	ph := Mv | ^(xh | Pv)
-	mh := Pv & xh
-	hout := 0
-	if ph&last != 0 {
-		hout = 1
-	} else if mh&last != 0 {
-		hout = -1
-	}
-	ph <<= 1
-	mh <<= 1
-	mh |= hinNeg
-	if hin > 0 {
-		ph |= 1
-	}
-	*pv = mh | ^(xv | ph)
-	*mv = ph & xv
-	return hout
-}
+// matchEnd is where an approximate match may end (exclusive) and its
+// distance.
+type matchEnd struct{ end, errs int }
 
-// searchEnds sets dist[j] to the least edit distance between the pattern and
-// a stretch of text ending with text[j].
-func (p *bitPattern) searchEnds(text []int32, dist []int32) {
-	score := p.m
+// searchEnds appends to ends the places in text where a stretch within k
+// errors of the pattern ends, and where ending one code point earlier or
+// later would cost no less (one end per match, give or take a plateau). It
+// is the hot loop of approximate matching, so the column step is written
+// out in it, and the ends are picked on the fly rather than from a stored
+// row of distances.
+func (p *bitPattern) searchEnds(text []int32, k int, ends []matchEnd) []matchEnd {
+	// d1 and d2 are the distances at the previous two columns; column j-1
+	// is a local minimum when d2 >= d1 <= d. Before the text they are
+	// infinite, so the first column can be one.
+	// The test is written out at each use: a closure sharing d1 and d2
+	// would keep them out of registers and triple the loop's cost.
+	const inf = 1 << 30
+	score, d1, d2 := p.m, inf, inf
 	if p.nb == 1 {
-		// One word: the same step with the block plumbing written out, as
-		// nearly every quote is this short and this loop is the hot one.
-		pv, mv, last := ^uint64(0), uint64(0), p.last
+		pv, mv, eqs := ^uint64(0), uint64(0), p.eq1
+		lastShift := uint((p.m - 1) % 64)
 		for j, id := range text {
-			var eq uint64
-			if r := p.row[id]; r > 0 {
-				eq = p.masks[r-1]
-			}
+			eq := eqs[id]
 			xv := eq | mv
 			xh := (((eq & pv) + pv) ^ pv) | eq
 			ph := mv | ^(xh | pv)
 			mh := pv & xh
-			if ph&last != 0 {
-				score++
-			} else if mh&last != 0 {
-				score--
-			}
+			// Branch-free: which way the last row moves is a coin toss
+			// on unrelated text, too costly for a predicted branch.
+			score += int(ph>>lastShift&1) - int(mh>>lastShift&1)
 			ph <<= 1
 			mh <<= 1
 			pv = mh | ^(xv | ph)
 			mv = ph & xv
-			dist[j] = int32(score)
+			if d1 <= k && d2 >= d1 && score >= d1 {
+				ends = append(ends, matchEnd{j, d1}) // column j-1 ends a match at j
+			}
+			d2, d1 = d1, score
 		}
-		return
+		if d1 <= k && d2 >= d1 {
+			ends = append(ends, matchEnd{len(text), d1})
+		}
+		return ends
+	}
+	if p.nb == 2 {
+		return p.searchEnds2(text, k, ends)
 	}
 	p.reset()
+	nb := p.nb
+	pv, mv := p.pv[:nb], p.mv[:nb]
+	lastShift := uint((p.m - 1) % 64)
 	for j, id := range text {
-		score += p.step(p.eq(id), 0)
-		dist[j] = int32(score)
+		eq := p.zero[:nb]
+		if r := int(p.row[id]); r > 0 {
+			eq = p.masks[(r-1)*nb : r*nb]
+		}
+		eq = eq[:nb]
+		var hp, hm uint64 // the delta entering the block's top row is +1, −1, or 0 with neither set
+		for b := range nb {
+			Pv, Mv := pv[b], mv[b]
+			e := eq[b] | hm
+			xv := e | Mv
+			xh := (((e & Pv) + Pv) ^ Pv) | e
+			ph := Mv | ^(xh | Pv)
+			mh := Pv & xh
+			shift := uint(63)
+			if b == nb-1 {
+				shift = lastShift
+			}
+			hpOut, hmOut := ph>>shift&1, mh>>shift&1
+			ph = ph<<1 | hp
+			mh = mh<<1 | hm
+			pv[b] = mh | ^(xv | ph)
+			mv[b] = ph & xv
+			hp, hm = hpOut, hmOut
+		}
+		score += int(hp) - int(hm)
+		if d1 <= k && d2 >= d1 && score >= d1 {
+			ends = append(ends, matchEnd{j, d1})
+		}
+		d2, d1 = d1, score
 	}
+	if d1 <= k && d2 >= d1 {
+		ends = append(ends, matchEnd{len(text), d1})
+	}
+	return ends
+}
+
+// searchEnds2 is searchEnds for patterns of 65 to 128 code points (a
+// sentence-long claim), with both words of the column in registers.
+func (p *bitPattern) searchEnds2(text []int32, k int, ends []matchEnd) []matchEnd {
+	const inf = 1 << 30
+	score, d1, d2 := p.m, inf, inf
+	pv0, mv0, pv1, mv1 := ^uint64(0), uint64(0), ^uint64(0), uint64(0)
+	lastShift := uint((p.m - 1) % 64)
+	for j, id := range text {
+		var eq0, eq1 uint64
+		if r := int(p.row[id]); r > 0 {
+			eq := p.masks[2*(r-1) : 2*r]
+			eq0, eq1 = eq[0], eq[1]
+		}
+		// Rows 1-64: nothing enters from above when searching.
+		xv := eq0 | mv0
+		xh := (((eq0 & pv0) + pv0) ^ pv0) | eq0
+		ph := mv0 | ^(xh | pv0)
+		mh := pv0 & xh
+		hp, hm := ph>>63, mh>>63
+		ph <<= 1
+		mh <<= 1
+		pv0 = mh | ^(xv | ph)
+		mv0 = ph & xv
+		// Rows 65-m, taking the delta leaving row 64.
+		e := eq1 | hm
+		xv = e | mv1
+		xh = (((e & pv1) + pv1) ^ pv1) | e
+		ph = mv1 | ^(xh | pv1)
+		mh = pv1 & xh
+		score += int(ph>>lastShift&1) - int(mh>>lastShift&1)
+		ph = ph<<1 | hp
+		mh = mh<<1 | hm
+		pv1 = mh | ^(xv | ph)
+		mv1 = ph & xv
+		if d1 <= k && d2 >= d1 && score >= d1 {
+			ends = append(ends, matchEnd{j, d1})
+		}
+		d2, d1 = d1, score
+	}
+	if d1 <= k && d2 >= d1 {
+		ends = append(ends, matchEnd{len(text), d1})
+	}
+	return ends
 }
 
 // within returns the least edit distance between the pattern and any
@@ -207,7 +309,7 @@ func (p *bitPattern) within(text []int32) int {
 	p.reset()
 	score, best := p.m, p.m
 	for _, id := range text {
-		score += p.step(p.eq(id), 0)
+		score += p.column(id, false)
 		best = min(best, score)
 	}
 	return best
@@ -218,9 +320,25 @@ func (p *bitPattern) distance(text []int32) int {
 	p.reset()
 	score := p.m
 	for _, id := range text {
-		score += p.step(p.eq(id), 1)
+		score += p.column(id, true)
 	}
 	return score
+}
+
+// distances sets dist[i] to the edit distance between the pattern and
+// text[s:lo+i], for every lo+i >= s, in one pass; it needs s >= lo-1 and
+// leaves the entries before s alone.
+func (p *bitPattern) distances(text []int32, s, lo int, dist []int) {
+	p.reset()
+	score := p.m
+	for t := s; t < lo+len(dist); t++ {
+		if t >= lo {
+			dist[t-lo] = score
+		}
+		if t+1 < lo+len(dist) {
+			score += p.column(text[t], true)
+		}
+	}
 }
 
 // startBack finds where a match of the pattern ending at text[end-1] starts,
@@ -232,7 +350,7 @@ func (p *bitPattern) startBack(text []int32, lo, end int) (start, dist int) {
 	score := p.m
 	start, dist = end, p.m
 	for j := end - 1; j >= lo; j-- {
-		score += p.step(p.eq(text[j]), 1)
+		score += p.column(text[j], true)
 		if score < dist || (score == dist && abs(end-j-p.m) < abs(end-start-p.m)) {
 			start, dist = j, score
 		}
@@ -282,38 +400,17 @@ func (e *Edit) approximate(a Stored, hint int, oldSpanOK bool) (best fuzzyMatch)
 		r := []rune(a.Suffix)
 		suf = newBitPattern(f, r[:min(len(r), maxContextMatch)])
 	}
-	// contextErrors is how far the stored prefix and suffix are from the
-	// text around [start, end), and the share of each they keep.
-	contextErrors := func(start, end int) (errs int, prefix, suffix float64) {
-		prefix, suffix = 1, 1
-		if pre != nil {
-			d := pre.within(f.ids[max(0, start-pre.m):start])
-			errs += d
-			prefix = 1 - float64(d)/float64(pre.m)
-		}
-		if suf != nil {
-			d := suf.within(f.ids[end:min(n, end+suf.m)])
-			errs += d
-			suffix = 1 - float64(d)/float64(suf.m)
-		}
-		return errs, prefix, suffix
-	}
-	score := func(start, end, errs int) float64 {
-		_, prefix, suffix := contextErrors(start, end)
-		return (weightQuote*(1-float64(errs)/float64(m)) +
-			weightPrefix*prefix + weightSuffix*suffix +
-			weightPosition*(1-float64(abs(start-hint))/float64(max(n, 1)))) / weightTotal
-	}
+	sc := &scorer{ids: f.ids, m: m, hint: hint, fwd: fwd, pre: pre, suf: suf}
 	consider := func(start, end, errs int) {
 		if start < end {
-			if s := score(start, end, errs); s > best.score {
+			if s := sc.scoreAt(start, end, errs); s > best.score {
 				best = fuzzyMatch{start, end, s}
 			}
 		}
 	}
 	defer func() {
 		if best.score >= FuzzyThreshold {
-			best = refine(best, f.ids, fwd, contextErrors, score)
+			best = sc.refine(best)
 		}
 	}()
 
@@ -326,6 +423,15 @@ func (e *Edit) approximate(a Stored, hint int, oldSpanOK bool) (best fuzzyMatch)
 		if cs < ce && ce-cs <= m+k {
 			if d := fwd.distance(f.ids[cs:ce]); d <= k {
 				consider(cs, ce, d)
+				// The diff kept text on both sides of this stretch, so
+				// the quote was edited in place, and the stretch is good
+				// enough. Another could only beat it by being a second,
+				// differently edited copy of the passage: not worth a
+				// search of the whole text for each annotation of a
+				// heavily revised article.
+				if best.score >= FuzzyThreshold {
+					return best
+				}
 			}
 		}
 	}
@@ -342,25 +448,23 @@ func (e *Edit) approximate(a Stored, hint int, oldSpanOK bool) (best fuzzyMatch)
 		lo, hi = max(0, hint-reach), min(n, hint+m+reach)
 	}
 	e.fuzzyWork += (hi - lo) * fwd.nb
-	dist := make([]int32, hi-lo)
-	fwd.searchEnds(f.ids[lo:hi], dist)
-	type cand struct{ end, errs int }
-	var cands []cand
-	for j, d := range dist {
-		if int(d) <= k && (j == 0 || dist[j-1] >= d) && (j+1 == len(dist) || dist[j+1] >= d) {
-			cands = append(cands, cand{lo + j + 1, int(d)})
-		}
+	cands := fwd.searchEnds(f.ids[lo:hi], k, nil)
+	for i := range cands {
+		cands[i].end += lo
 	}
 	want := hint + m
-	slices.SortFunc(cands, func(x, y cand) int {
+	slices.SortFunc(cands, func(x, y matchEnd) int {
 		if x.errs != y.errs {
 			return x.errs - y.errs
 		}
 		return abs(x.end-want) - abs(y.end-want)
 	})
+	// Finding where a candidate starts costs a pass over its length: a
+	// quote as long as an article gets few.
+	maxCands := min(maxFuzzyCandidates, max(1, fuzzySearchBudget/((m+k)*fwd.nb)))
 	for i, c := range cands {
 		bound := (weightQuote*(1-float64(c.errs)/float64(m)) + weightPrefix + weightSuffix + weightPosition) / weightTotal
-		if i == maxFuzzyCandidates || bound <= best.score {
+		if i == maxCands || bound <= best.score {
 			break
 		}
 		start, d := rev.startBack(f.ids, max(lo, c.end-m-k), c.end)
@@ -382,26 +486,85 @@ const refineReach = 4
 // Both cost six edits; the second says what happened (the quote lost a
 // date) and is what Found should show. The score alone cannot tell them
 // apart reliably, as it weighs an error by the length of what it is in.
-func refine(best fuzzyMatch, text []int32, fwd *bitPattern, contextErrors func(start, end int) (int, float64, float64),
-	score func(start, end, errs int) float64) fuzzyMatch {
-	dq := fwd.distance(text[best.start:best.end])
-	dc, _, _ := contextErrors(best.start, best.end)
-	total, ctx := dq+dc, dc
+func (sc *scorer) refine(best fuzzyMatch) fuzzyMatch {
+	n := len(sc.ids)
+	// The prefix's errors depend on the start only, the suffix's on the end.
+	starts := make([]int, 0, 2*refineReach+1)
+	for s := max(0, best.start-refineReach); s <= min(best.start+refineReach, n-1); s++ {
+		starts = append(starts, s)
+	}
+	lo, hi := max(1, best.end-refineReach), min(n, best.end+refineReach)+1 // ends tried
+	pe, se := make([]int, len(starts)), make([]int, hi-lo)
+	for i, s := range starts {
+		pe[i] = sc.prefixErrs(s)
+	}
+	for t := lo; t < hi; t++ {
+		se[t-lo] = sc.suffixErrs(t)
+	}
+	dc := sc.prefixErrs(best.start) + sc.suffixErrs(best.end)
+	total, ctx := sc.fwd.distance(sc.ids[best.start:best.end])+dc, dc
 	out := best
-	for s := max(0, best.start-refineReach); s <= best.start+refineReach; s++ {
-		for t := max(s+1, best.end-refineReach); t <= min(len(text), best.end+refineReach); t++ {
-			if s == best.start && t == best.end {
+	dist := make([]int, hi-lo)
+	for i, s := range starts {
+		// One pass from each start gives the distances to every end.
+		from := max(s+1, lo)
+		if from >= hi {
+			continue
+		}
+		sc.fwd.distances(sc.ids, s, from, dist[from-lo:])
+		for t := from; t < hi; t++ {
+			dq, dc := dist[t-lo], pe[i]+se[t-lo]
+			if s == best.start && t == best.end || dq+dc > total || (dq+dc == total && dc >= ctx) {
 				continue
 			}
-			dq := fwd.distance(text[s:t])
-			dc, _, _ := contextErrors(s, t)
-			if dq+dc > total || (dq+dc == total && dc >= ctx) {
-				continue
-			}
-			if sc := score(s, t, dq); sc >= FuzzyThreshold {
-				total, ctx, out = dq+dc, dc, fuzzyMatch{s, t, sc}
+			if score := sc.score(s, dq, pe[i], se[t-lo]); score >= FuzzyThreshold {
+				total, ctx, out = dq+dc, dc, fuzzyMatch{s, t, score}
 			}
 		}
 	}
 	return out
+}
+
+// scorer scores approximate matches of one annotation's quote, as
+// FuzzyThreshold says.
+type scorer struct {
+	ids           []int32 // the new text
+	m, hint       int     // the quote's length; where the old span maps to
+	fwd, pre, suf *bitPattern
+}
+
+// prefixErrs is how far the stored prefix is from the text before start.
+func (sc *scorer) prefixErrs(start int) int {
+	if sc.pre == nil {
+		return 0
+	}
+	return sc.pre.within(sc.ids[max(0, start-sc.pre.m):start])
+}
+
+// suffixErrs is how far the stored suffix is from the text after end.
+func (sc *scorer) suffixErrs(end int) int {
+	if sc.suf == nil {
+		return 0
+	}
+	return sc.suf.within(sc.ids[end:min(len(sc.ids), end+sc.suf.m)])
+}
+
+func (sc *scorer) score(start, quoteErrs, prefixErrs, suffixErrs int) float64 {
+	s := weightQuote*(1-float64(quoteErrs)/float64(sc.m)) +
+		weightPosition*(1-float64(abs(start-sc.hint))/float64(max(len(sc.ids), 1)))
+	if sc.pre == nil {
+		s += weightPrefix
+	} else {
+		s += weightPrefix * (1 - float64(prefixErrs)/float64(sc.pre.m))
+	}
+	if sc.suf == nil {
+		s += weightSuffix
+	} else {
+		s += weightSuffix * (1 - float64(suffixErrs)/float64(sc.suf.m))
+	}
+	return s / weightTotal
+}
+
+func (sc *scorer) scoreAt(start, end, quoteErrs int) float64 {
+	return sc.score(start, quoteErrs, sc.prefixErrs(start), sc.suffixErrs(end))
 }

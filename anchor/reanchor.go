@@ -293,22 +293,36 @@ func (e *Edit) verbatim(a Stored, ctx storedContext, hint int) (best occurrence,
 		e.norm = newNormView(e.newText)
 	}
 	nv := e.norm
-	ms, _ := search(nv.text, "", collapseSpace(a.Exact), "", maxInt, true)
 	bestDist := 0
-	for _, nm := range ms {
-		start, end := int(nv.orig[nm.cp.Start]), int(nv.orig[nm.cp.End])
-		o := occurrence{m: e.locateNew(start, end)}
-		got := e.newText[o.m.b.Start:o.m.b.End]
-		o.exact = got == a.Exact
-		if !o.exact && !equalExceptSpace(got, a.Exact) {
-			continue // U+FFFD in one stands for an invalid byte in the other
-		}
-		pn, _ := keptBefore(nv.text[:nm.b.Start], ctx.prefix)
-		sn, _ := keptAfter(nv.text[nm.b.End:], ctx.suffix)
-		o.context = pn + sn
-		dist := abs(start - hint)
+	consider := func(m match, exact bool) {
+		pn, _ := keptBefore(e.newText[:m.b.Start], ctx.prefix)
+		sn, _ := keptAfter(e.newText[m.b.End:], ctx.suffix)
+		o := occurrence{m: m, context: pn + sn, exact: exact}
+		dist := abs(m.cp.Start - hint)
 		if !ok || better(o, best) || (!better(best, o) && dist < bestDist) {
 			best, ok, bestDist = o, true, dist
+		}
+	}
+	ms, _ := search(nv.text, "", collapseSpace(a.Exact), "", maxInt, true)
+	for _, nm := range ms {
+		m := e.locateNew(int(nv.orig[nm.cp.Start]), int(nv.orig[nm.cp.End]))
+		got := e.newText[m.b.Start:m.b.End]
+		switch {
+		case got == a.Exact:
+			consider(m, true)
+		case equalExceptSpace(got, a.Exact):
+			consider(m, false)
+		}
+		// Otherwise U+FFFD in one stands for an invalid byte in the other.
+	}
+	// A quote that starts or ends with white space may occur exactly
+	// inside a longer run, which the collapsed text cannot point into.
+	first, _ := utf8.DecodeRuneInString(a.Exact)
+	last, _ := utf8.DecodeLastRuneInString(a.Exact)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		exact, _ := search(e.newText, "", a.Exact, "", maxInt, true)
+		for _, m := range exact {
+			consider(m, true)
 		}
 	}
 	return best, ok
@@ -380,28 +394,48 @@ type normView struct {
 }
 
 func newNormView(s string) *normView {
-	var b strings.Builder
-	b.Grow(len(s))
-	nv := &normView{orig: make([]int32, 0, len(s)+1)}
-	c := 0
+	buf := make([]byte, 0, len(s))
+	orig := make([]int32, 0, len(s)+1)
+	c := int32(0)
 	inSpace := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
+	for i := 0; i < len(s); c++ {
+		x := s[i]
+		if x < utf8.RuneSelf {
+			switch {
+			case x == ' ' || ('\t' <= x && x <= '\r'):
+				if !inSpace {
+					buf = append(buf, ' ')
+					orig = append(orig, c)
+				}
+				inSpace = true
+			default:
+				buf = append(buf, x)
+				orig = append(orig, c)
+				inSpace = false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case unicode.IsSpace(r):
 			if !inSpace {
-				b.WriteByte(' ')
-				nv.orig = append(nv.orig, int32(c))
+				buf = append(buf, ' ')
+				orig = append(orig, c)
 			}
 			inSpace = true
-		} else {
-			b.WriteRune(r)
-			nv.orig = append(nv.orig, int32(c))
+		case r == utf8.RuneError && n == 1:
+			buf = utf8.AppendRune(buf, r)
+			orig = append(orig, c)
+			inSpace = false
+		default:
+			buf = append(buf, s[i:i+n]...)
+			orig = append(orig, c)
 			inSpace = false
 		}
-		c++
+		i += n
 	}
-	nv.orig = append(nv.orig, int32(c))
-	nv.text = b.String()
-	return nv
+	return &normView{text: string(buf), orig: append(orig, c)}
 }
 
 // collapseSpace is what newNormView does to a text, for quotes and context.

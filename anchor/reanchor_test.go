@@ -105,9 +105,12 @@ func checkRelocation(t *testing.T, oldText, newText string, a Stored, r Relocati
 			t.Errorf("fuzzy: before %q after %q; want %q, %q", r.Before, r.After, a.Exact, r.Found)
 		}
 	}
-	// Words still there verbatim are never lost or approximated.
-	if ms, _ := search(newText, "", a.Exact, "", 1, false); len(ms) > 0 && a.Exact != "" && r.Status != Anchored && r.Status != Moved {
-		t.Errorf("the quote occurs at %v, but the status is %v", ms[0].cp, r.Status)
+	// Words still there verbatim are never lost, nor traded for an
+	// approximation, though an occurrence differing only in whitespace may
+	// win by its context.
+	if ms, _ := search(newText, "", a.Exact, "", 1, false); len(ms) > 0 && a.Exact != "" &&
+		(r.Status == Orphaned || r.Status == Fuzzy && r.Score != WhitespaceScore) {
+		t.Errorf("the quote occurs at %v, but the status is %v (score %v)", ms[0].cp, r.Status, r.Score)
 	}
 }
 
