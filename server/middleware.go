@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
@@ -33,13 +34,15 @@ const RequestIDHeader = "x-request-id"
 //     error conversion and the recovery sit inside it. Health checks and
 //     reflection are skipped: load balancers poll the one and grpcurl calls
 //     the other before every request, and they would drown the log.
-//  3. errors: toStatus, the one conversion of a handler's error (or a
+//  3. metrics (when Config.Metrics is set): outside the error conversion,
+//     so calls are counted under the codes clients actually receive.
+//  4. errors: toStatus, the one conversion of a handler's error (or a
 //     recovered panic) into a status with details.
-//  4. (metrics and auth belong here when they arrive; until then an
-//     `authorization` header is accepted and ignored.)
-//  5. recovery: innermost, so a panicking handler becomes an error that
+//  5. (auth belongs here when it arrives; until then an `authorization`
+//     header is accepted and ignored.)
+//  6. recovery: innermost, so a panicking handler becomes an error that
 //     every stage above still handles, logs and converts.
-func chain(logger *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+func chain(logger *slog.Logger, metrics *grpcprom.ServerMetrics) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 	}
@@ -56,15 +59,17 @@ func chain(logger *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 	unary := []grpc.UnaryServerInterceptor{
 		unaryRequestID,
 		selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogger, logOpts...), logged),
-		unaryErrors(logger),
-		recovery.UnaryServerInterceptor(recoverPanic),
 	}
 	stream := []grpc.StreamServerInterceptor{
 		streamRequestID,
 		selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogger, logOpts...), logged),
-		streamErrors(logger),
-		recovery.StreamServerInterceptor(recoverPanic),
 	}
+	if metrics != nil {
+		unary = append(unary, metrics.UnaryServerInterceptor())
+		stream = append(stream, metrics.StreamServerInterceptor())
+	}
+	unary = append(unary, unaryErrors(logger), recovery.UnaryServerInterceptor(recoverPanic))
+	stream = append(stream, streamErrors(logger), recovery.StreamServerInterceptor(recoverPanic))
 	return unary, stream
 }
 

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -33,6 +35,10 @@ type Config struct {
 	// ExportRequest gives its own base_url. A "/" is added when it does not
 	// end with one. Empty means DefaultPublicURL.
 	PublicURL string
+	// Metrics, when set, receives gRPC server metrics (grpc_server_* call
+	// counts by code and handling-time histograms for every method) and the
+	// server's own metrics (see RegisterStoreMetrics for the database's).
+	Metrics prometheus.Registerer
 }
 
 // DefaultPublicURL is the PublicURL of a server not told its own: the
@@ -53,7 +59,13 @@ func New(st store.Store, cfg Config) *grpc.Server {
 	if maxRecv <= 0 {
 		maxRecv = DefaultMaxRecvMsgBytes
 	}
-	unary, stream := chain(logger)
+	var metrics *grpcprom.ServerMetrics
+	if cfg.Metrics != nil {
+		metrics = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
+			grpcprom.WithHistogramBuckets([]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10})))
+		cfg.Metrics.MustRegister(metrics)
+	}
+	unary, stream := chain(logger, metrics)
 	s := grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxRecv),
 		// Clients behind NATs and load balancers may ping to keep idle
@@ -95,5 +107,10 @@ func New(st store.Store, cfg Config) *grpc.Server {
 	}
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
+	if metrics != nil {
+		// Every method shows up at zero before its first call, so dashboards
+		// and alerts need no special case for "never called".
+		metrics.InitializeMetrics(s)
+	}
 	return s
 }

@@ -111,13 +111,13 @@ func (s *syncBuffer) String() string {
 
 var servingAddr = regexp.MustCompile(`msg="factcheckd serving" addr=(\S+)`)
 
-// startDaemon starts factcheckd on db, listening on a free loopback port, and
+// startDaemon starts factcheckd on db (with extraArgs), listening on a free loopback port, and
 // waits until it logs the address it serves on.
-func startDaemon(t *testing.T, db string) *daemon {
+func startDaemon(t *testing.T, db string, extraArgs ...string) *daemon {
 	t.Helper()
 	bin := binaries(t)
 	d := &daemon{stderr: &syncBuffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(filepath.Join(bin, "factcheckd"), "--listen", "127.0.0.1:0", "--db", db)
+	d.cmd = exec.Command(filepath.Join(bin, "factcheckd"), append([]string{"--listen", "127.0.0.1:0", "--db", db}, extraArgs...)...)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@
 //
 //	--listen  FACTCHECK_LISTEN  address to serve on (default 127.0.0.1:50051)
 //	--db      FACTCHECK_DB      database file (default ./factcheck.db)
+//	--metrics-listen FACTCHECK_METRICS_LISTEN  serve Prometheus /metrics and
+//	                            /debug/pprof/ there (default off)
 //	--public-url FACTCHECK_PUBLIC_URL  where the newsroom publishes its fact
 //	                            checks; exported documents' ids start with it
 //
@@ -59,6 +61,7 @@ type config struct {
 	listen          string
 	db              string
 	publicURL       string
+	metricsListen   string
 	logFormat       string
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
@@ -74,6 +77,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		"bbolt database file, created if missing (env FACTCHECK_DB)")
 	fs.StringVar(&cfg.publicURL, "public-url", envOr(getenv, "FACTCHECK_PUBLIC_URL", server.DefaultPublicURL),
 		"absolute URL the newsroom publishes fact checks under; Web Annotation ids and ClaimReview urls in exports start with it (env FACTCHECK_PUBLIC_URL)")
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", envOr(getenv, "FACTCHECK_METRICS_LISTEN", ""),
+		"address to serve Prometheus /metrics and /debug/pprof/ on; empty disables them (env FACTCHECK_METRICS_LISTEN)")
 	fs.StringVar(&cfg.logFormat, "log-format", envOr(getenv, "FACTCHECK_LOG_FORMAT", "text"),
 		"log format: text or json (env FACTCHECK_LOG_FORMAT)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
@@ -139,7 +144,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
-	srv := server.New(st, server.Config{Logger: logger, PublicURL: cfg.publicURL})
+	scfg := server.Config{Logger: logger, PublicURL: cfg.publicURL}
+	if cfg.metricsListen != "" {
+		mlis, err := net.Listen("tcp", cfg.metricsListen)
+		if err != nil {
+			lis.Close()
+			return fmt.Errorf("listen on %s for metrics: %w", cfg.metricsListen, err)
+		}
+		reg := newRegistry(st)
+		scfg.Metrics = reg
+		metricsCtx, stopMetrics := context.WithCancel(context.Background())
+		defer stopMetrics()
+		go serveMetrics(metricsCtx, mlis, reg, logger)
+		logger.Info("metrics serving", "addr", mlis.Addr().String())
+	}
+	srv := server.New(st, scfg)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
