@@ -244,25 +244,24 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 		lines:  &lines,
 		counts: &c,
 		rep:    rep,
+		cancel: cancelStream,
 	}
 	sendDone := make(chan error, 1)
-	go func() {
-		err := s.run(br, decode)
-		if s.abandoned {
-			// An atomic import with an unreadable line must not commit:
-			// cancelling, unlike closing, the stream makes the server
-			// discard it.
-			cancelStream()
-		}
-		sendDone <- err
-	}()
+	go func() { sendDone <- s.run(br, decode) }()
 
 	summary, recvErr := receive(stream, &lines, &c, rep)
-	if recvErr != nil {
-		// The stream is gone: stop reading the file too.
+	var sendErr error
+	if recvErr == nil {
+		sendErr = <-sendDone
+	} else {
+		// The stream is gone: stop reading the input too. A read that
+		// blocks (stdin) cannot be interrupted, so do not wait for it long.
 		cancelStream()
+		select {
+		case sendErr = <-sendDone:
+		case <-time.After(2 * time.Second):
+		}
 	}
-	sendErr := <-sendDone
 	prog.stop()
 
 	elapsed := time.Since(start)
@@ -270,12 +269,23 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	if err := rep.finish(); err != nil {
 		fmt.Fprintf(a.stderr, "factcheck: writing the failure report: %v\n", err)
 	}
-	a.printSummary(name, summary, &c, s.abandoned, f, elapsed, rep)
+	abandoned := s.abandoned.Load()
+	a.printSummary(name, summary, &c, abandoned, f, elapsed, rep)
 
+	readErr := sendErr
+	if errors.Is(readErr, errStopDecoding) {
+		readErr = nil
+	}
 	switch {
-	case sendErr != nil && !errors.Is(sendErr, errStopDecoding):
-		return fmt.Errorf("reading %s: %w", name, sendErr)
-	case s.abandoned:
+	case readErr != nil:
+		fmt.Fprintf(a.stderr, "factcheck: reading %s: %v\n", name, readErr)
+		if abandoned {
+			fmt.Fprintln(a.stderr, "factcheck: atomic import abandoned; nothing was written")
+		} else {
+			fmt.Fprintln(a.stderr, "factcheck: the records before the error were imported; fix the input and run the import again")
+		}
+		return exitError{exitFailure}
+	case abandoned:
 		fmt.Fprintf(a.stderr, "factcheck: atomic import abandoned because %d line(s) could not be read; nothing was written\n", c.unreadable.Load())
 		return exitError{exitFailure}
 	case recvErr != nil:
@@ -314,15 +324,21 @@ type sender struct {
 	lines  *lineMap
 	counts *counts
 	rep    *reporter
+	cancel context.CancelFunc // cancels the stream
 
 	pending      []*factcheckv1.ImportRecord
 	pendingBytes int
 	sentOptions  bool
-	// abandoned is set when an atomic import met an unreadable line: the
-	// rest is read for the report but not sent.
-	abandoned bool
+	// abandoned is set when an atomic import cannot be complete (a line
+	// could not be read, or the input broke off): the rest is read for the
+	// report but not sent, and the stream is cancelled.
+	abandoned atomic.Bool
 }
 
+// run streams what decode reads, then ends the stream: closing it, so
+// that the server finishes and sums up, or cancelling it when the import
+// was abandoned. It returns errStopDecoding when the stream broke (Recv
+// says why), or the error that stopped reading the input.
 func (s *sender) run(r io.Reader, decode func(io.Reader, interchange.RecordFunc) error) error {
 	err := decode(r, func(line int, rec *factcheckv1.ImportRecord, err error) error {
 		if errors.Is(err, interchange.ErrSkipped) {
@@ -338,12 +354,12 @@ func (s *sender) run(r io.Reader, decode func(io.Reader, interchange.RecordFunc)
 				Message: decodeMessage(err),
 			}})
 			if s.atomic {
-				s.abandoned = true
+				s.abandoned.Store(true)
 				s.pending = nil
 			}
 			return nil
 		}
-		if s.abandoned {
+		if s.abandoned.Load() {
 			return nil
 		}
 		s.pending = append(s.pending, rec)
@@ -354,30 +370,38 @@ func (s *sender) run(r io.Reader, decode func(io.Reader, interchange.RecordFunc)
 		}
 		return nil
 	})
-	if err != nil {
+	if errors.Is(err, errStopDecoding) {
 		return err
 	}
-	if s.abandoned {
-		return nil
+	if err != nil && s.atomic {
+		// Half a file must not commit as if it were all of it.
+		s.abandoned.Store(true)
 	}
-	if err := s.flush(); err != nil {
+	if s.abandoned.Load() {
+		// Cancelling, unlike closing, makes the server discard the stream.
+		s.cancel()
 		return err
+	}
+	// In a partial import a read error still lets the server finish the
+	// records before it, so that the summary and the report are true.
+	if ferr := s.flush(); ferr != nil {
+		return ferr
 	}
 	if !s.sentOptions {
 		// An empty file still makes one message, so that the server sees
 		// the options and answers with a summary.
-		if err := s.send(); err != nil {
-			return err
+		if serr := s.send(); serr != nil {
+			return serr
 		}
 	}
-	if err := s.stream.CloseSend(); err != nil {
+	if cerr := s.stream.CloseSend(); cerr != nil {
 		return errStopDecoding
 	}
-	return nil
+	return err
 }
 
 func (s *sender) flush() error {
-	if len(s.pending) == 0 || s.abandoned {
+	if len(s.pending) == 0 || s.abandoned.Load() {
 		return nil
 	}
 	return s.send()

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -404,5 +408,45 @@ func TestImportDetectsForeignFormats(t *testing.T) {
 	r = runCLI(t, env, "", "import", writeFile(t, "notes.txt", "hello\n"), "--progress", "none")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--format") {
 		t.Errorf("undetectable format: %+v", r)
+	}
+}
+
+// failingReader yields its data, then an error instead of EOF, as a file
+// on a failing disk or a broken pipe does.
+type failingReader struct{ r io.Reader }
+
+func (f failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("disk on fire")
+	}
+	return n, err
+}
+
+func TestImportReadError(t *testing.T) {
+	fake := newFakeBulk()
+	addr := fakeBulkServer(t, fake)
+	run := func(args ...string) result {
+		var stdout, stderr bytes.Buffer
+		a := &app{
+			stdin:  failingReader{strings.NewReader("{\"source\": {\"url\": \"https://s.example/1\"}}\n{\"source\": {\"url\": \"https://s.example/2\"}}\n")},
+			stdout: &stdout,
+			stderr: &stderr,
+			getenv: func(k string) string { return map[string]string{envServer: addr}[k] },
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		code := a.run(ctx, append([]string{"import", "-", "--format", "jsonl", "--progress", "none"}, args...))
+		return result{code, stdout.String(), stderr.String()}
+	}
+	// Atomic: half a file is not the file; nothing is written.
+	r := run("--atomic")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "disk on fire") || !strings.Contains(r.stderr, "nothing was written") || fake.names() != 0 {
+		t.Errorf("atomic: %+v; server has %d", r, fake.names())
+	}
+	// Partial: what was read is imported and summed up.
+	r = run()
+	if r.code != exitFailure || !strings.Contains(r.stderr, "disk on fire") || !strings.Contains(r.stdout, "received: 2  created: 2") || fake.names() != 2 {
+		t.Errorf("partial: %+v; server has %d", r, fake.names())
 	}
 }
