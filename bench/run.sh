@@ -22,8 +22,9 @@
 #
 # Environment: BENCH_DIR, BENCH_TREE, REPS (repetitions of each measured run),
 # CRASH_ROUNDS, SOAK (duration), KEEP_GOING=1 (finish the report even after
-# a failure), WITH_IMPORT=0 to skip the import benchmark even when
-# BulkService is there.
+# a failure), WITH_ETCD=0 to skip the etcd peer (full mode builds etcd
+# $ETCD_VERSION from the Go module proxy into $BENCH_DIR the first time: about
+# a minute; --quick skips it unless WITH_ETCD=1).
 set -euo pipefail
 
 QUICK=0
@@ -69,6 +70,8 @@ else
 	OUTNAME=latest.md
 fi
 CONCURRENCY=(1 16 64)
+ETCD_VERSION=v3.6.16
+if ((QUICK)); then WITH_ETCD=${WITH_ETCD:-0}; else WITH_ETCD=${WITH_ETCD:-1}; fi
 LIST_FILTER='verdict.rating = RATING_FALSE'
 
 BIN=$BENCH_DIR/bin
@@ -390,6 +393,78 @@ crash() {
 	$passed || fail "crash rounds: see $RUN/crash.log"
 }
 
+# ---------------------------------------------------------------- etcd peer
+# A single-node etcd, the canonical gRPC + bbolt server, built from the Go
+# module proxy into $BENCH_DIR (never into the repository) and loaded like
+# factcheckd: puts of values as large as a stored annotation, linearizable
+# gets and ranges of 50 keys.
+build_etcd() {
+	local dir=$BENCH_DIR/etcd-$ETCD_VERSION
+	ETCD_BIN=$dir/bin
+	if [[ -x $ETCD_BIN/etcd && -x $ETCD_BIN/etcd-load ]]; then
+		return 0
+	fi
+	log "building etcd $ETCD_VERSION and its load generator from the Go module proxy into $dir"
+	rm -rf "$dir"
+	mkdir -p "$dir/server" "$dir/load" "$ETCD_BIN"
+	# go install pkg@version refuses etcd's server module (it has replace
+	# directives), so a two-line wrapper module builds it.
+	(
+		cd "$dir/server"
+		go mod init etcdpeer/etcd >/dev/null 2>&1
+		printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >main.go
+		GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1
+		go mod tidy >/dev/null 2>&1
+		go build -o "$ETCD_BIN/etcd" .
+	) || return 1
+	(
+		cd "$dir/load"
+		go mod init etcdpeer/load >/dev/null 2>&1
+		sed '/^\/\/go:build ignore$/d' "$SRC/bench/etcdpeer/load.go" >main.go
+		GOFLAGS=-mod=mod go get "go.etcd.io/etcd/client/v3@$ETCD_VERSION" go.uber.org/zap >/dev/null 2>&1
+		go mod tidy >/dev/null 2>&1
+		go build -o "$ETCD_BIN/etcd-load" .
+	) || return 1
+}
+
+etcd_peer() {
+	((WITH_ETCD)) || return 0
+	build_etcd || {
+		log "could not build etcd $ETCD_VERSION; skipping the peer"
+		return 0
+	}
+	local cport pport data=$RUN/etcd-data value rep c op out
+	cport=$("$BIN/factcheck-bench" freeport)
+	pport=$("$BIN/factcheck-bench" freeport)
+	value=$(jq -s 'map(select(.tool == "raw")) | (.[0].data.value_bytes // 920)' "$RESULTS")
+	"$ETCD_BIN/etcd" --name peer --data-dir "$data" --log-level warn \
+		--listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
+		--listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+		--initial-cluster "peer=http://127.0.0.1:$pport" 2>"$RUN/etcd.log" &
+	SERVER_PID=$!
+	log "etcd $ETCD_VERSION on 127.0.0.1:$cport: filling 10,000 keys of $value bytes"
+	local i
+	for i in $(seq 1 100); do
+		"$ETCD_BIN/etcd-load" --addr "127.0.0.1:$cport" --op fill --keys 10000 --value "$value" 2>/dev/null && break
+		sleep 0.3
+	done
+	for rep in $(seq 1 "$REPS"); do
+		for op in put get range; do
+			for c in "${CONCURRENCY[@]}"; do
+				[[ $op == range && $c != 16 ]] && continue
+				out=$("$ETCD_BIN/etcd-load" --addr "127.0.0.1:$cport" --op "$op" -c "$c" --conns "$(conns_for "$c")" \
+					-d "$DUR" --value "$value" --keys 10000 --limit 50) || out='{}'
+				record etcd go "$op" "$ETCD_VERSION" "$c" "$(conns_for "$c")" 10000 "$rep" <<<"$out"
+				jq -r '"  \(.mode) c=\(.c): \(.rps) ops/s p50=\(.p50_us)µs p99=\(.p99_us)µs errors=\(.error_total)"' <<<"$out" >&2 || true
+			done
+		done
+	done
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" || true
+	SERVER_PID=
+	rm -rf "$data"
+}
+
 # ---------------------------------------------------------------- main
 describe_machine >"$RUN/machine.md"
 build
@@ -400,6 +475,7 @@ scale
 creates
 soak
 crash
+etcd_peer
 write_report
 if ((FAILED)); then
 	log "finished with failures"

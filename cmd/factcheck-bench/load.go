@@ -79,6 +79,16 @@ type loadResult struct {
 	ServerRSSEndMB   float64 `json:"server_rss_end_mb,omitempty"`
 	ServerAnonMaxMB  float64 `json:"server_rss_anon_max_mb,omitempty"`
 	ServerHWMMB      float64 `json:"server_hwm_mb,omitempty"`
+	// What else ran on the machine during the measured window, in cores
+	// (from /proc/stat): MachineBusy is every process's CPU, Other is what
+	// is left after the server (with --pid) and this load generator, and
+	// Steal is time the hypervisor took away. On a shared 2-core machine
+	// Other is the first thing to look at when a run looks odd.
+	LoaderCores      float64 `json:"loader_cores"`
+	ServerCores      float64 `json:"server_cores,omitempty"`
+	MachineBusyCores float64 `json:"machine_busy_cores"`
+	OtherCores       float64 `json:"other_cores"`
+	StealPct         float64 `json:"steal_pct"`
 }
 
 type opSummary struct {
@@ -335,9 +345,14 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 	measureStart := time.Now().Add(cfg.warmup)
 	end := measureStart.Add(cfg.d)
 	var issued atomic.Int64
-	var cpuStart time.Duration
-	var cpuOK bool
+	var cpuStart, selfStart time.Duration
+	var cpuOK, selfOK bool
+	var machStart machineCPU
+	var wallStart time.Time
 	startSampler := sync.OnceFunc(func() {
+		wallStart = time.Now()
+		machStart = readMachineCPU()
+		selfStart, selfOK = selfCPU()
 		if sampler != nil {
 			cpuStart, cpuOK = sampler.cpu()
 			sampler.start(250 * time.Millisecond)
@@ -393,6 +408,9 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 	}
 	wg.Wait()
 	startSampler() // a run shorter than its warm-up still has a window
+	wall := time.Since(wallStart).Seconds()
+	machEnd := readMachineCPU()
+	selfEnd, selfEndOK := selfCPU()
 	res := &loadResult{Mode: cfg.mode, Addr: cfg.addr, C: cfg.c, Conns: cfg.conns, Errors: map[string]int64{}}
 	if cfg.mode == "list" || cfg.mode == "mixed" {
 		res.Filter, res.PageSize = cfg.filter, cfg.pageSize
@@ -421,9 +439,21 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 	if cfg.n == 0 {
 		last = end
 	}
+	round2 := func(x float64) float64 { return math.Round(x*100) / 100 }
+	if selfOK && selfEndOK && wall > 0 {
+		res.LoaderCores = round2((selfEnd - selfStart).Seconds() / wall)
+	}
+	if machStart.ok && machEnd.ok && wall > 0 && machEnd.total > machStart.total {
+		const ticks = 100 // USER_HZ
+		res.MachineBusyCores = round2((machEnd.busy - machStart.busy) / ticks / wall)
+		res.StealPct = math.Round((machEnd.steal-machStart.steal)/(machEnd.total-machStart.total)*1000) / 10
+	}
 	if sampler != nil {
 		if cpuEnd, ok := sampler.cpu(); ok && cpuOK && res.Ops > 0 {
 			res.ServerCPUPerOpUS = math.Round(float64((cpuEnd-cpuStart).Microseconds())/float64(res.Ops)*10) / 10
+			if wall > 0 {
+				res.ServerCores = round2((cpuEnd - cpuStart).Seconds() / wall)
+			}
 		}
 		sampler.stopSampling()
 		res.ServerRSSMaxMB = math.Round(float64(sampler.rssMax)/1024*10) / 10
@@ -432,6 +462,9 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 		if kb, ok := procStatusKB(cfg.pid, "VmHWM"); ok {
 			res.ServerHWMMB = math.Round(float64(kb)/1024*10) / 10
 		}
+	}
+	if res.MachineBusyCores > 0 {
+		res.OtherCores = round2(max(0, res.MachineBusyCores-res.LoaderCores-res.ServerCores))
 	}
 	res.Seconds = math.Round(last.Sub(measureStart).Seconds()*1000) / 1000
 	if res.Seconds > 0 {
@@ -532,6 +565,8 @@ func printResult(w io.Writer, r *loadResult) {
 			fmt.Fprintf(w, "  %s: ops=%d p50=%.0fµs p90=%.0fµs p99=%.0fµs\n", name, s.Ops, s.P50, s.P90, s.P99)
 		}
 	}
+	fmt.Fprintf(w, "  machine: busy %.2f cores (server %.2f, this loader %.2f, other %.2f), steal %.1f%%\n",
+		r.MachineBusyCores, r.ServerCores, r.LoaderCores, r.OtherCores, r.StealPct)
 	if r.ServerRSSMaxMB > 0 {
 		fmt.Fprintf(w, "  server: cpu=%.0fµs/op rss_max=%.0fMB (anonymous %.0fMB) rss_end=%.0fMB hwm=%.0fMB\n",
 			r.ServerCPUPerOpUS, r.ServerRSSMaxMB, r.ServerAnonMaxMB, r.ServerRSSEndMB, r.ServerHWMMB)

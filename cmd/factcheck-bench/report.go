@@ -33,6 +33,7 @@ type record struct {
 
 	// Parsed from Data.
 	rps, p50, p90, p99, cpu float64 // latencies in µs
+	other                   float64 // cores used by other processes during the run
 	errs                    int64
 	cutoff                  int64 // ghz: calls it cut off itself when its run ended
 	load                    *loadResult
@@ -66,6 +67,7 @@ func parseRecord(line []byte) (*record, error) {
 		}
 		r.load = &l
 		r.rps, r.p50, r.p90, r.p99, r.cpu, r.errs = l.RPS, l.P50, l.P90, l.P99, l.ServerCPUPerOpUS, l.ErrorTotal
+		r.other = l.OtherCores
 	case "ghz":
 		var g ghzReport
 		if err := json.Unmarshal(r.Data, &g); err != nil {
@@ -314,7 +316,7 @@ func writeReport(w *mdWriter, recs []*record) {
 				continue
 			}
 			if tool == "go" {
-				w.printf("\n**factcheck-bench load** (closed loop, Go):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | server CPU µs/call | errors |\n|---|---|---|---|---|---|---|---|---|---|\n")
+				w.printf("\n**factcheck-bench load** (closed loop, Go):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | server CPU µs/call | other load (cores) | errors |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 			} else {
 				w.printf("\n**ghz v0.120.0** (limits itself on 2 cores: compare ratios, not absolute rates):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | errors | calls ghz cut off at its end |\n|---|---|---|---|---|---|---|---|---|---|\n")
 			}
@@ -333,7 +335,8 @@ func writeReport(w *mdWriter, recs []*record) {
 						field(g, func(r *record) float64 { return r.p90 }).ms(),
 						field(g, func(r *record) float64 { return r.p99 }).ms(), ratio.ratio())
 					if tool == "go" {
-						line += fmt.Sprintf(" %.0f |", field(g, func(r *record) float64 { return r.cpu }).med)
+						line += fmt.Sprintf(" %.0f | %.2f |", field(g, func(r *record) float64 { return r.cpu }).med,
+							field(g, func(r *record) float64 { return r.other }).med)
 					}
 					line += fmt.Sprintf(" %d |", errsOf(g))
 					if tool == "ghz" {
@@ -386,7 +389,7 @@ func writeReport(w *mdWriter, recs []*record) {
 		sizes := sortedUnique(sc, func(r *record) int { return r.Size })
 		w.printf("\n### Scale: the same calls on databases of %s annotations\n\n", joinSizes(sizes))
 		w.printf("Go load generator, warm page cache. The ratio columns divide the median latency at this size by the median at %s.\n\n", commas(float64(sizes[0])))
-		w.printf("| call | c | annotations | calls/s | p50 | p99 | p50 ÷ smallest | p99 ÷ smallest | errors |\n|---|---|---|---|---|---|---|---|---|\n")
+		w.printf("| call | c | annotations | calls/s | p50 | p99 | p50 ÷ smallest | p99 ÷ smallest | other load (cores) | errors |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, mode := range []string{"get", "list"} {
 			for _, c := range sortedUnique(sc, func(r *record) int { return r.C }) {
 				var base stat
@@ -401,9 +404,9 @@ func writeReport(w *mdWriter, recs []*record) {
 					if i == 0 {
 						base, base99 = p50, p99
 					}
-					w.printf("| %s | %d | %s | %s | %s | %s | %.2f× | %.2f× | %d |\n", modeTitle[mode], c, commas(float64(size)),
+					w.printf("| %s | %d | %s | %s | %s | %s | %.2f× | %.2f× | %.2f | %d |\n", modeTitle[mode], c, commas(float64(size)),
 						field(g, func(r *record) float64 { return r.rps }).rate(), p50.ms(), p99.ms(),
-						p50.med/base.med, p99.med/base99.med, errsOf(g))
+						p50.med/base.med, p99.med/base99.med, field(g, func(r *record) float64 { return r.other }).med, errsOf(g))
 				}
 			}
 		}
@@ -453,7 +456,8 @@ func writeReport(w *mdWriter, recs []*record) {
 		if g := filter(cr, func(r *record) bool { return r.Tool == "raw" }); len(g) > 0 {
 			w.printf("\nRaw records: %d-byte values and %d index keys each.", g[0].raw.ValueBytes, g[0].raw.IndexKeys)
 		}
-		w.printf(" CreateAnnotation: server CPU %.0f µs per call; errors %d.\n", field(creates, func(r *record) float64 { return r.cpu }).med, errsOf(creates))
+		w.printf(" CreateAnnotation: server CPU %.0f µs per call (user + system, so it includes the kernel's share of the fsyncs); other load %.2f cores; errors %d.\n",
+			field(creates, func(r *record) float64 { return r.cpu }).med, field(creates, func(r *record) float64 { return r.other }).med, errsOf(creates))
 	}
 
 	if soak := filter(recs, func(r *record) bool { return r.Section == "soak" }); len(soak) > 0 {
@@ -507,15 +511,34 @@ func writeReport(w *mdWriter, recs []*record) {
 	}
 
 	if etcd := filter(recs, func(r *record) bool { return r.Section == "etcd" }); len(etcd) > 0 {
-		w.printf("\n### Peer: single-node etcd on the same machine\n\n| operation | c | ops/s | p50 | p99 | errors |\n|---|---|---|---|---|---|\n")
-		for _, v := range sortedUnique(etcd, func(r *record) string { return r.Mode }) {
+		w.printf("\n### Peer: a single-node etcd on the same machine, same run\n\n")
+		w.printf("etcd %s built from the Go module proxy into the scratch folder, default durability (WAL fdatasync before every answer), driven by a closed-loop Go client shaped like factcheck-bench load. Values are as large as a stored annotation; factcheckd's column repeats its median from the sections above (same run, minutes apart, not interleaved).\n\n", etcd[0].Variant)
+		w.printf("| etcd operation | c | conns | etcd ops/s | p50 | p99 | errors | factcheckd counterpart | factcheckd calls/s | factcheckd ÷ etcd |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, v := range []struct{ op, title, fcSection, fcMode, fcTitle string }{
+			{"put", "Put (overwrite a random key of 10,000)", "create", "create", "CreateAnnotation"},
+			{"get", "Get (linearizable, random key of 10,000)", "reads", "get", "GetAnnotation"},
+			{"range", "Range of 50 keys", "reads", "list", "ListAnnotations, page 50"},
+		} {
 			for _, c := range sortedUnique(etcd, func(r *record) int { return r.C }) {
-				g := filter(etcd, func(r *record) bool { return r.Mode == v && r.C == c })
+				g := filter(etcd, func(r *record) bool { return r.Mode == v.op && r.C == c })
 				if len(g) == 0 {
 					continue
 				}
-				w.printf("| %s | %d | %s | %s | %s | %d |\n", v, c, field(g, func(r *record) float64 { return r.rps }).rate(),
-					field(g, func(r *record) float64 { return r.p50 }).ms(), field(g, func(r *record) float64 { return r.p99 }).ms(), errsOf(g))
+				er := field(g, func(r *record) float64 { return r.rps })
+				fc := filter(recs, func(r *record) bool {
+					return r.Section == v.fcSection && r.Tool == "go" && r.Mode == v.fcMode && r.C == c
+				})
+				fcS, ratio := "—", "—"
+				if len(fc) > 0 {
+					f := field(fc, func(r *record) float64 { return r.rps })
+					fcS = f.rate()
+					if er.med > 0 {
+						ratio = fmt.Sprintf("%.2f×", f.med/er.med)
+					}
+				}
+				w.printf("| %s | %d | %d | %s | %s | %s | %d | %s | %s | %s |\n", v.title, c, g[0].Conns, er.rate(),
+					field(g, func(r *record) float64 { return r.p50 }).ms(), field(g, func(r *record) float64 { return r.p99 }).ms(),
+					errsOf(g), v.fcTitle, fcS, ratio)
 			}
 		}
 	}

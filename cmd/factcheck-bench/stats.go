@@ -141,3 +141,41 @@ func (p *procSampler) stopSampling() {
 	close(p.stop)
 	<-p.done
 }
+
+// machineCPU is the machine-wide CPU time from the first line of /proc/stat,
+// in clock ticks: busy (everything but idle and iowait) and steal (time the
+// hypervisor gave to someone else).
+type machineCPU struct {
+	busy, steal, total float64
+	ok                 bool
+}
+
+func readMachineCPU() machineCPU {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineCPU{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return machineCPU{}
+	}
+	var v [8]float64
+	for i := range v {
+		v[i], _ = strconv.ParseFloat(f[i+1], 64)
+	}
+	// user nice system idle iowait irq softirq steal
+	m := machineCPU{steal: v[7], ok: true}
+	for i, x := range v {
+		m.total += x
+		if i != 3 && i != 4 && i != 7 {
+			m.busy += x
+		}
+	}
+	return m
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() (time.Duration, bool) {
+	return (&procSampler{pid: os.Getpid(), clkTck: 100}).cpu()
+}
