@@ -1,6 +1,9 @@
 package anchor
 
-import "slices"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // Approximate matching uses Myers' bit-vector algorithm (J. ACM 46(3), 1999)
 // in the blocked form the Hypothesis client's approx-string-match uses: the
@@ -41,7 +44,9 @@ type fuzzyText struct {
 
 func newFuzzyText(s string) *fuzzyText {
 	f := &fuzzyText{ids: make([]int32, 0, len(s)), high: map[rune]int32{}}
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, n := decodeDistinct(s[i:])
+		i += n
 		var id int32
 		if r < 0x800 {
 			if f.low[r] == 0 {
@@ -60,6 +65,34 @@ func newFuzzyText(s string) *fuzzyText {
 		f.ids = append(f.ids, id)
 	}
 	return f
+}
+
+// invalidByte is where decodeDistinct puts invalid bytes: past the last
+// code point, one value per byte.
+const invalidByte = utf8.MaxRune + 1
+
+// decodeDistinct decodes the first code point of s like
+// utf8.DecodeRuneInString, except that an invalid byte becomes
+// invalidByte plus its value instead of U+FFFD. Two texts then match only
+// if their bytes do: "\xe2" and "\xac" are both U+FFFD, but not the same
+// byte, and neither is the three bytes of a real U+FFFD.
+func decodeDistinct(s string) (rune, int) {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && n == 1 {
+		return invalidByte + rune(s[0]), 1
+	}
+	return r, n
+}
+
+// codePoints is []rune(s) decoded by decodeDistinct.
+func codePoints(s string) []rune {
+	out := make([]rune, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := decodeDistinct(s[i:])
+		out = append(out, r)
+		i += n
+	}
+	return out
 }
 
 // id returns r's number, or -1 when the text does not contain r.
@@ -375,7 +408,7 @@ type fuzzyMatch struct {
 // of text comes close enough to be scored.
 func (e *Edit) approximate(a Stored, hint int, oldSpanOK bool) (best fuzzyMatch) {
 	best = fuzzyMatch{score: -1}
-	quote := []rune(a.Exact)
+	quote := codePoints(a.Exact)
 	m := len(quote)
 	// A match with k errors scores at most (50·(1−k/m) + 42)/92, which
 	// falls below the threshold past this many.
@@ -393,11 +426,11 @@ func (e *Edit) approximate(a Stored, hint int, oldSpanOK bool) (best fuzzyMatch)
 	rev := newBitPattern(f, quote)
 	var pre, suf *bitPattern
 	if a.Prefix != "" {
-		r := []rune(a.Prefix)
+		r := codePoints(a.Prefix)
 		pre = newBitPattern(f, r[max(0, len(r)-maxContextMatch):])
 	}
 	if a.Suffix != "" {
-		r := []rune(a.Suffix)
+		r := codePoints(a.Suffix)
 		suf = newBitPattern(f, r[:min(len(r), maxContextMatch)])
 	}
 	sc := &scorer{ids: f.ids, m: m, hint: hint, fwd: fwd, pre: pre, suf: suf}

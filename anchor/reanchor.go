@@ -9,30 +9,40 @@ import (
 
 // Re-anchoring follows an annotation from the text it was made on to a
 // revised text, on the server and once, where the Hypothesis client does it
-// in every reader's browser. Each annotation ends in one of four states,
-// tried in this order:
+// in every reader's browser. The two texts are aligned first (see align),
+// once per edit; then each annotation ends in one of four states, tried in
+// this order:
 //
-//  1. Anchored: both ends of the old span survive the edit (the diff between
-//     the texts kept them) and the new text between them is still the quote.
-//     Text inserted or deleted before the span shifts its offsets but leaves
-//     it Anchored: the words and their place in the article are the same,
-//     and flagging every annotation below a new first paragraph as moved
-//     would bury the ones that really moved. Relocation.OldStart and OldEnd
-//     show the shift.
-//  2. Moved: the quote occurs word for word, but not where its old span maps
-//     to: the passage was moved, or the words around it were rewritten.
-//     Among the occurrences, one that keeps the stored prefix and suffix
-//     beats one that keeps either, which beats one that keeps neither; ties
-//     go to the nearest to where the old span maps. Words still in the text
-//     verbatim are never orphaned, as in the Hypothesis client.
+//  1. Anchored: the quote is unchanged where the alignment carries its old
+//     span (both ends kept, the text between them still the quote), and
+//     its stored prefix or suffix is still next to it, whitespace aside.
+//     Text inserted or deleted before the span shifts its offsets but
+//     leaves it Anchored: the words and their place in the article are the
+//     same, and flagging every annotation below a new first paragraph as
+//     moved would bury the ones that really moved. OldStart and OldEnd show
+//     the shift. When neither side of the context is whole, the annotation
+//     still stays unless the quote occurs elsewhere with more of its
+//     context: a diff may match a phrase inside a rewritten paragraph while
+//     the sentence it belonged to moved away.
+//  2. Moved: the quote occurs word for word elsewhere: the passage moved, or
+//     its old place was rewritten. Of several occurrences, the one with the
+//     most code points of the stored prefix and suffix still next to it
+//     wins, then the nearest to where the old span maps; so of a duplicated
+//     paragraph the copy in place wins. Words still in the text verbatim
+//     are never orphaned, as in the Hypothesis client, even with all their
+//     context gone.
 //  3. Fuzzy: the quote occurs except for whitespace (a double space, a line
-//     re-wrapped, a no-break space): Score is WhitespaceScore and
-//     TextChanged is false, because the words did not change. Such a match
-//     ranks with the verbatim ones of step 2 by context, after a verbatim one
-//     with the same context.
+//     re-wrapped, a no-break space for a space). A newsroom wants these
+//     found, and they are not a change of the claim: Score is
+//     WhitespaceScore and TextChanged is false. Such an occurrence competes
+//     with the verbatim ones of step 2 on context, and loses ties to them.
 //  4. Fuzzy: the best approximate match, scored as the Hypothesis client
 //     scores one (see FuzzyThreshold), when its score reaches
 //     FuzzyThreshold; TextChanged is true. Otherwise Orphaned.
+//
+// Matching is byte for byte apart from whitespace (unicode.IsSpace), with
+// no case folding or Unicode normalization: "é" and "e" plus a combining
+// accent differ, and only an approximate match finds one for the other.
 
 // RelocationStatus says how an annotation was found in the new text. The
 // values are those of the API's Anchor.Status.
@@ -69,10 +79,13 @@ func (s RelocationStatus) String() string {
 // 1 − (distance from where the old span maps) / (length of the new text).
 //
 // At 0.75, a match with both contexts intact may differ from the quote in up
-// to 46% of its code points (one word in a short quote, a clause in a long
-// one); one with a context lost entirely, in at most 6%; one with both lost
-// never qualifies, so a rewritten quote is not matched to some resembling
-// words elsewhere in the article.
+// to 46% of its code points: a word of a short quote, a clause of a long
+// one, "October 7, 2023" becoming "October 7". One whose prefix or suffix
+// was rewritten may differ in a fifth or less (6% if the new text shared
+// not a letter with the old context). One whose prefix and suffix were both
+// rewritten never qualifies, so an edited quote is not matched to some
+// resembling words elsewhere in the article, and a heavily rewritten quote
+// is orphaned rather than tied to whatever replaced it.
 const FuzzyThreshold = 0.75
 
 // WhitespaceScore is the score of a Fuzzy relocation that differs from the
@@ -146,6 +159,12 @@ func ReanchorAll(oldText, newText string, anchors []Stored) []Relocation {
 // annotations: the alignment of the two texts and indexes of the new one
 // are computed once, and those only some annotations need, when first
 // needed. An Edit is not safe for concurrent use.
+//
+// Searching the whole new text for an approximate match has a budget per
+// Edit (see fuzzyEditBudget); once it is spent, the annotations that still
+// need one are searched for only near where they were. Until then, and for
+// any edit short of a rewrite of the whole article, an annotation's
+// relocation does not depend on which others the Edit relocated before.
 type Edit struct {
 	oldText, newText string
 	segs             []segment
@@ -154,8 +173,7 @@ type Edit struct {
 	norm             *normView
 	fz               *fuzzyText
 	// fuzzyWork is what approximate searches have cost so far, in pattern
-	// blocks times code points; past fuzzyBudget they search only near
-	// where each annotation was.
+	// words times code points searched.
 	fuzzyWork int
 }
 
