@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +53,7 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// binaries builds factcheckd and grpcurl (at the version pinned in
+// binaries builds factcheckd, factcheck and grpcurl (at the version pinned in
 // tools/go.mod) into one directory shared by every test.
 func binaries(t *testing.T) string {
 	t.Helper()
@@ -67,6 +68,7 @@ func binaries(t *testing.T) string {
 		}
 		builds := [][]string{
 			{"go", "build", "-o", filepath.Join(binDir, "factcheckd"), "./cmd/factcheckd"},
+			{"go", "build", "-o", filepath.Join(binDir, "factcheck"), "./cmd/factcheck"},
 			{"go", "build", "-modfile=tools/go.mod", "-o", filepath.Join(binDir, "grpcurl"), "github.com/fullstorydev/grpcurl/cmd/grpcurl"},
 		}
 		for _, args := range builds {
@@ -180,7 +182,11 @@ type readmeBlock struct {
 
 var exitMarker = regexp.MustCompile(`^<!-- exit (\d+) -->$`)
 
-// walkthrough returns the ```sh blocks of the README section "Walk-through",
+// tutorialSections are the README sections whose ```sh blocks a newcomer
+// runs in order, and so the test runs too.
+var tutorialSections = []string{"## Walk-through", "## Batch work with the factcheck CLI"}
+
+// walkthrough returns the ```sh blocks of the README's tutorial sections,
 // each with the exit status an `<!-- exit N -->` line just before it asks for
 // (0 when absent).
 func walkthrough(t *testing.T, readme string) []readmeBlock {
@@ -205,7 +211,7 @@ func walkthrough(t *testing.T, readme string) []readmeBlock {
 		case inBlock:
 			body.WriteString(line + "\n")
 		case strings.HasPrefix(line, "## "):
-			inSect = strings.HasPrefix(line, "## Walk-through")
+			inSect = slices.Contains(tutorialSections, line)
 		case !inSect:
 		case exitMarker.MatchString(line):
 			wantExit, _ = strconv.Atoi(exitMarker.FindStringSubmatch(line)[1])
@@ -216,14 +222,15 @@ func walkthrough(t *testing.T, readme string) []readmeBlock {
 		}
 	}
 	if len(blocks) == 0 {
-		t.Fatal("README.md has no ```sh blocks under a '## Walk-through' heading")
+		t.Fatalf("README.md has no ```sh blocks under the headings %q", tutorialSections)
 	}
 	return blocks
 }
 
 // TestREADMEWalkthrough runs every command of the README's walk-through, as
-// written, with the real grpcurl against the real server (only the address
-// is swapped for the test server's), then restarts the server and finds
+// written, with the real grpcurl and factcheck against the real server (only
+// the address is swapped for the test server's: in grpcurl's arguments, and
+// through FACTCHECK_SERVER for factcheck), then restarts the server and finds
 // everything again.
 func TestREADMEWalkthrough(t *testing.T) {
 	root := repoRoot(t)
@@ -249,11 +256,17 @@ func TestREADMEWalkthrough(t *testing.T) {
 
 	db := filepath.Join(t.TempDir(), "factcheck.db")
 	d := startDaemon(t, db)
+	// The commands run where a newcomer runs them, beside testdata/, but in
+	// a scratch directory so the files they write stay out of the checkout.
+	work := t.TempDir()
+	if err := os.Symlink(filepath.Join(root, "testdata"), filepath.Join(work, "testdata")); err != nil {
+		t.Fatal(err)
+	}
 	for _, b := range walkthrough(t, string(readme)) {
 		script := strings.ReplaceAll(b.script, "127.0.0.1:50051", d.addr)
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "FACTCHECK_SERVER="+d.addr)
 		out, err := cmd.CombinedOutput()
 		code := cmd.ProcessState.ExitCode()
 		if code != b.wantExit {
@@ -261,6 +274,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		}
 		t.Logf("README.md:%d ok (exit %d)", b.line, code)
 	}
+	checkExports(t, work)
 
 	checkWalkthroughState := func(addr string) {
 		t.Helper()
@@ -414,4 +428,32 @@ func TestCompactCommand(t *testing.T) {
 		t.Errorf("%d articles after compaction, want 10", len(resp.GetArticles()))
 	}
 	d2.stop(t)
+}
+
+// checkExports looks inside the files the README's export commands wrote:
+// one JSON document per line, of the kind each format promises.
+func checkExports(t *testing.T, dir string) {
+	t.Helper()
+	for file, want := range map[string]string{
+		"newsroom.jsonl":               `"annotation"`,
+		"newsroom.webannotation.jsonl": `"type":"Annotation"`,
+		"newsroom.claimreview.jsonl":   `"@type":"ClaimReview"`,
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		found := false
+		for i, line := range lines {
+			if !json.Valid([]byte(line)) {
+				t.Errorf("%s:%d is not one JSON document", file, i+1)
+			}
+			found = found || strings.Contains(line, want)
+		}
+		if !found {
+			t.Errorf("%s holds no %s", file, want)
+		}
+	}
 }
