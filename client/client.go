@@ -5,6 +5,9 @@
 // back into the store's sentinel errors, so callers write
 // errors.Is(err, store.ErrNotFound) on both sides of the wire.
 //
+// Bulk and Admin expose BulkService and AdminService on the same connection
+// and with the same error conversion, so one Client serves a tool whole.
+//
 // It depends on the API (api/factcheck/v1) and on store for the error
 // vocabulary only; it never imports the server.
 package client
@@ -32,10 +35,12 @@ const DefaultMaxRecvMsgBytes = 64 << 20
 type Option func(*options)
 
 type options struct {
-	creds     credentials.TransportCredentials
-	token     string
-	waitReady bool
-	dialOpts  []grpc.DialOption
+	creds        credentials.TransportCredentials
+	token        string
+	waitReady    bool
+	maxRecvBytes int
+	userAgent    string
+	dialOpts     []grpc.DialOption
 }
 
 // WithTLS connects over TLS with cfg (nil means the system roots and the
@@ -64,6 +69,19 @@ func WithWaitReady() Option {
 	return func(o *options) { o.waitReady = true }
 }
 
+// WithMaxRecvMsgBytes bounds one response message to n bytes instead of
+// DefaultMaxRecvMsgBytes; n <= 0 keeps the default. A larger response fails
+// with RESOURCE_EXHAUSTED on the client's side.
+func WithMaxRecvMsgBytes(n int) Option {
+	return func(o *options) { o.maxRecvBytes = n }
+}
+
+// WithUserAgent names the tool in the user agent the server sees (and logs),
+// ahead of grpc-go's own; the default is "factcheck-go-client".
+func WithUserAgent(ua string) Option {
+	return func(o *options) { o.userAgent = ua }
+}
+
 // WithDialOptions appends grpc.DialOptions, applied after the client's own
 // (so they win).
 func WithDialOptions(opts ...grpc.DialOption) Option {
@@ -75,9 +93,12 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 // Error) whenever the server's status maps to a store sentinel.
 type Client struct {
 	conn        *grpc.ClientConn // nil when the caller owns the connection
+	cc          grpc.ClientConnInterface
 	articles    factcheckv1.ArticleServiceClient
 	annotations factcheckv1.AnnotationServiceClient
 	sources     factcheckv1.SourceServiceClient
+	bulk        factcheckv1.BulkServiceClient
+	admin       factcheckv1.AdminServiceClient
 	health      healthpb.HealthClient
 }
 
@@ -93,10 +114,18 @@ func New(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	if creds == nil {
 		creds = insecure.NewCredentials()
 	}
+	maxRecv := o.maxRecvBytes
+	if maxRecv <= 0 {
+		maxRecv = DefaultMaxRecvMsgBytes
+	}
+	ua := o.userAgent
+	if ua == "" {
+		ua = "factcheck-go-client"
+	}
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(DefaultMaxRecvMsgBytes)),
-		grpc.WithUserAgent("factcheck-go-client"),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecv)),
+		grpc.WithUserAgent(ua),
 	}
 	if o.token != "" {
 		dial = append(dial, grpc.WithPerRPCCredentials(bearerToken(o.token)))
@@ -126,9 +155,12 @@ func NewFromConn(conn grpc.ClientConnInterface) *Client {
 func newClient(conn grpc.ClientConnInterface) *Client {
 	cc := errConn{conn}
 	return &Client{
+		cc:          cc,
 		articles:    factcheckv1.NewArticleServiceClient(cc),
 		annotations: factcheckv1.NewAnnotationServiceClient(cc),
 		sources:     factcheckv1.NewSourceServiceClient(cc),
+		bulk:        factcheckv1.NewBulkServiceClient(cc),
+		admin:       factcheckv1.NewAdminServiceClient(cc),
 		health:      healthpb.NewHealthClient(cc),
 	}
 }
@@ -149,6 +181,19 @@ func (c *Client) Annotations() factcheckv1.AnnotationServiceClient { return c.an
 
 // Sources returns the SourceService client.
 func (c *Client) Sources() factcheckv1.SourceServiceClient { return c.sources }
+
+// Bulk returns the BulkService client. Errors on its streams convert as on
+// the other services; io.EOF, a stream's normal end, passes unchanged.
+func (c *Client) Bulk() factcheckv1.BulkServiceClient { return c.bulk }
+
+// Admin returns the AdminService client.
+func (c *Client) Admin() factcheckv1.AdminServiceClient { return c.admin }
+
+// Conn returns the connection with the client's error conversion, for
+// services this package does not wrap (a newer API version, a newsroom's
+// own service on the same server); it shares the client's credentials and
+// token.
+func (c *Client) Conn() grpc.ClientConnInterface { return c.cc }
 
 // ErrNotServing is returned by Ready when the server answers but reports a
 // status other than SERVING.

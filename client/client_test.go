@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,5 +311,157 @@ func TestToken(t *testing.T) {
 	withToken := newClient(t, serve(t), client.WithToken("s3cret"))
 	if _, err := withToken.Sources().ListSources(ctxT(t), &factcheckv1.ListSourcesRequest{}); err != nil {
 		t.Errorf("the server refused a call with a token: %v", err)
+	}
+}
+
+// TestBulkAndAdmin: Bulk and Admin reach the real services on the client's
+// connection, their stream errors convert to store sentinels like the
+// unary ones, and a backup taken through Admin opens as a database holding
+// what was imported.
+func TestBulkAndAdmin(t *testing.T) {
+	c := newClient(t, serve(t))
+	ctx := ctxT(t)
+
+	imp, err := c.Bulk().Import(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = imp.Send(&factcheckv1.ImportRequest{Records: []*factcheckv1.ImportRecord{
+		{Record: &factcheckv1.ImportRecord_Article{Article: &factcheckv1.Article{Url: "https://a.example/1", Text: "Talks have been ongoing."}}},
+		{Record: &factcheckv1.ImportRecord_Annotation{Annotation: &factcheckv1.AnnotationImport{Parent: "https://a.example/1", Annotation: &factcheckv1.Annotation{
+			ExternalId: "x1",
+			Anchor:     &factcheckv1.Anchor{Quote: &factcheckv1.TextQuoteSelector{Exact: "ongoing"}},
+			Claim:      &factcheckv1.Claim{Text: "Talks are ongoing."},
+		}}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	var summary *factcheckv1.ImportSummary
+	for {
+		resp, err := imp.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := resp.GetSummary(); s != nil {
+			summary = s
+		}
+	}
+	if summary.GetCreated() != 2 || !summary.GetCommitted() {
+		t.Fatalf("import summary %v, want 2 created and committed", summary)
+	}
+
+	// A stream the server refuses: the error arrives on Recv and converts.
+	exp, err := c.Bulk().Export(ctx, &factcheckv1.ExportRequest{Filter: "not a ( filter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = exp.Recv()
+	if !errors.Is(err, store.ErrInvalidArgument) || status.Code(err) != codes.InvalidArgument {
+		t.Errorf("export with a bad filter: %v, want ErrInvalidArgument", err)
+	}
+
+	backup, err := c.Admin().Backup(ctx, &factcheckv1.BackupRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		data  []byte
+		total int64
+	)
+	for {
+		msg, err := backup.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data == nil {
+			total = msg.GetTotalBytes()
+		}
+		data = append(data, msg.GetData()...)
+	}
+	if total == 0 || int64(len(data)) != total {
+		t.Fatalf("backup of %d bytes, first chunk announced %d", len(data), total)
+	}
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	anns, _, err := st.ListAnnotations(ctx, "", store.ListQuery{PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(anns) != 1 || anns[0].ExternalID != "x1" {
+		t.Errorf("the backup holds annotations %+v, want the one imported", anns)
+	}
+}
+
+// TestConn: the raw connection converts errors too, for stubs made on it.
+func TestConn(t *testing.T) {
+	c := newClient(t, serve(t))
+	_, err := factcheckv1.NewSourceServiceClient(c.Conn()).GetSource(ctxT(t), &factcheckv1.GetSourceRequest{Name: "sources/nope"})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetSource through Conn: %v, want ErrNotFound", err)
+	}
+}
+
+// TestMaxRecvMsgBytes: a response over the limit fails on the client's
+// side; the default limit takes an article of the largest size allowed.
+func TestMaxRecvMsgBytes(t *testing.T) {
+	addr := serve(t)
+	ctx := ctxT(t)
+	big := strings.Repeat("word ", 200_000) // 1 MB, a long article
+	if _, err := newClient(t, addr).Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{
+		ArticleId: "long", Article: &factcheckv1.Article{Url: "https://a.example/long", Text: big},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	get := &factcheckv1.GetArticleRequest{Name: "articles/long", View: factcheckv1.ArticleView_ARTICLE_VIEW_FULL}
+	small := newClient(t, addr, client.WithMaxRecvMsgBytes(64<<10))
+	if _, err := small.Articles().GetArticle(ctx, get); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("1 MB article with a 64 KiB limit: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	resp, err := newClient(t, addr, client.WithMaxRecvMsgBytes(0)).Articles().GetArticle(ctx, get)
+	if err != nil || len(resp.GetArticle().GetText()) != len(big) {
+		t.Errorf("1 MB article with the default limit: %d bytes, %v", len(resp.GetArticle().GetText()), err)
+	}
+}
+
+// TestUserAgent: the server sees the tool's name ahead of grpc-go's.
+func TestUserAgent(t *testing.T) {
+	got := make(chan metadata.MD, 1)
+	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		got <- md
+		return h(ctx, req)
+	}))
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	addr := listen(t, srv, func() {})
+	for _, tc := range []struct {
+		opts []client.Option
+		want string
+	}{
+		{nil, "factcheck-go-client "},
+		{[]client.Option{client.WithUserAgent("factcheck-cli")}, "factcheck-cli "},
+	} {
+		if err := newClient(t, addr, tc.opts...).Ready(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		if ua := (<-got).Get("user-agent"); len(ua) != 1 || !strings.HasPrefix(ua[0], tc.want) {
+			t.Errorf("user-agent = %q, want it to start with %q", ua, tc.want)
+		}
 	}
 }
