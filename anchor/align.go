@@ -79,9 +79,10 @@ func cpBoundary(s string, i int) bool {
 	return i == len(s) || s[i] < 0x80 || s[i] >= 0xC0
 }
 
-// merge joins segments that continue one another in both texts, which
-// happens where a changed word turned out to differ in none of its letters
-// that matter (a refinement that found the same code points on both sides).
+// merge joins segments that continue one another in both texts, as the
+// unchanged letters at the start of a changed word ("202" of "2023" become
+// "2024") continue the unchanged words before it, so that mapping a span
+// looks up one segment, not two.
 func merge(segs []segment) []segment {
 	out := segs[:0]
 	for _, s := range segs {

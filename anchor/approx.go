@@ -27,9 +27,9 @@ const (
 	// it was, of at least twice its length on each side.
 	fuzzySearchBudget = 1 << 21
 	// fuzzyEditBudget bounds the searches of one edit together (some tens
-	// of milliseconds): past it, annotations are searched for only near where they
-	// were, so rewriting a long article with thousands of annotations
-	// stays affordable.
+	// of milliseconds): past it, annotations are searched for only near
+	// where they were, so rewriting a long article with thousands of
+	// annotations stays affordable.
 	fuzzyEditBudget = 1 << 22
 )
 
@@ -150,21 +150,14 @@ func newBitPattern(f *fuzzyText, pat []rune) *bitPattern {
 	return p
 }
 
-func (p *bitPattern) eq(id int32) []uint64 {
-	if r := p.row[id]; r > 0 {
-		return p.masks[int(r-1)*p.nb : int(r)*p.nb]
-	}
-	return p.zero
-}
-
 func (p *bitPattern) reset() {
 	for b := range p.pv {
 		p.pv[b], p.mv[b] = ^uint64(0), 0
 	}
 }
 
-// column advances the column over one text code point, whose id is id.
-// global charges for every text code point skipped before the match (the
+// column advances the column over the text code point numbered id. global
+// charges for every text code point skipped before the match (the
 // top row's delta is +1: a distance between whole strings); otherwise a
 // match may start anywhere (0: a search). It returns the change of the
 // distance at the pattern's last row. The blocks are chained as in
@@ -216,9 +209,9 @@ type matchEnd struct{ end, errs int }
 func (p *bitPattern) searchEnds(text []int32, k int, ends []matchEnd) []matchEnd {
 	// d1 and d2 are the distances at the previous two columns; column j-1
 	// is a local minimum when d2 >= d1 <= d. Before the text they are
-	// infinite, so the first column can be one.
-	// The test is written out at each use: a closure sharing d1 and d2
-	// would keep them out of registers and triple the loop's cost.
+	// infinite, so the first column can be one. The test is written out at
+	// each use: a closure sharing d1 and d2 would keep them out of
+	// registers and triple the loop's cost.
 	const inf = 1 << 30
 	score, d1, d2 := p.m, inf, inf
 	if p.nb == 1 {
@@ -359,8 +352,7 @@ func (p *bitPattern) distance(text []int32) int {
 }
 
 // distances sets dist[i] to the edit distance between the pattern and
-// text[s:lo+i], for every lo+i >= s, in one pass; it needs s >= lo-1 and
-// leaves the entries before s alone.
+// text[s:lo+i], for all i, in one pass from s; s must not exceed lo.
 func (p *bitPattern) distances(text []int32, s, lo int, dist []int) {
 	p.reset()
 	score := p.m
@@ -376,8 +368,8 @@ func (p *bitPattern) distances(text []int32, s, lo int, dist []int) {
 
 // startBack finds where a match of the pattern ending at text[end-1] starts,
 // searching no further back than lo: p must hold the pattern reversed. Of
-// the starts at least distance, it returns the one whose length is nearest
-// the pattern's.
+// the starts at the least distance, it returns the one that makes the match
+// nearest the pattern in length.
 func (p *bitPattern) startBack(text []int32, lo, end int) (start, dist int) {
 	p.reset()
 	score := p.m
@@ -456,9 +448,9 @@ func (e *Edit) approximate(a Stored, hint int, oldSpanOK bool) (best fuzzyMatch)
 		if cs < ce && ce-cs <= m+k {
 			if d := fwd.distance(f.ids[cs:ce]); d <= k {
 				consider(cs, ce, d)
-				// The diff kept text on both sides of this stretch, so
-				// the quote was edited in place, and the stretch is good
-				// enough. Another could only beat it by being a second,
+				// This is where the diff put the old span, so the quote
+				// was edited in place, and the stretch is good enough.
+				// Another could only beat it by being a second,
 				// differently edited copy of the passage: not worth a
 				// search of the whole text for each annotation of a
 				// heavily revised article.

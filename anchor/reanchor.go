@@ -126,8 +126,9 @@ type Relocation struct {
 	// UTF16 and UTF8: the same span in UTF-16 code units and UTF-8 bytes of
 	// the new text. Orphaned: of the old text, when the old span fits it.
 	UTF16, UTF8 Span
-	// Prefix and Suffix: ContextLength code points of the new text before
-	// and after the span. Orphaned: the stored ones.
+	// Prefix and Suffix: the new text's ContextLength code points before
+	// and after the span (fewer at its ends), for storing with it.
+	// Orphaned: the stored ones.
 	Prefix, Suffix string
 	// TextChanged says that the words under the annotation changed or went,
 	// the sign of a stealth edit: true for Orphaned and for Fuzzy unless the

@@ -162,7 +162,6 @@ func BenchmarkReanchor1000(b *testing.B) {
 	old := reanchorArticle(50 << 10)
 	anchors := benchAnchors(b, old, 1000)
 	revised, _, _ := benchEdit(old)
-	b.SetBytes(int64(len(old)))
 	for b.Loop() {
 		ReanchorAll(old, revised, anchors)
 	}
