@@ -54,10 +54,11 @@ With -o the file is replaced only once the export has completed.`,
 			if err != nil {
 				return err
 			}
-			bulk, err := a.bulk()
+			c, err := a.client()
 			if err != nil {
 				return err
 			}
+			bulk := c.Bulk()
 			req := &factcheckv1.ExportRequest{Parent: parent, Filter: filter, Format: f, BaseUrl: baseURL}
 			if out == "" || out == "-" {
 				w := bufio.NewWriter(a.stdout)

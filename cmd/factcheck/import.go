@@ -208,7 +208,7 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	decode := func(r io.Reader, fn interchange.RecordFunc) error {
 		return interchange.Decode(format, r, fn, interchange.DecodeOptions{Anchor: anchor})
 	}
-	bulk, err := a.bulk()
+	cl, err := a.client()
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 
 	streamCtx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
-	stream, err := bulk.Import(streamCtx)
+	stream, err := cl.Bulk().Import(streamCtx)
 	if err != nil {
 		return err
 	}

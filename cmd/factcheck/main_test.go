@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -118,16 +119,19 @@ func TestTLSOptions(t *testing.T) {
 			t.Errorf("%+v: not TLS", g)
 		}
 	}
-	creds, err := (globalFlags{tls: true}).transportCredentials()
-	if err != nil || creds.Info().SecurityProtocol != "tls" {
-		t.Errorf("--tls: %v, %v", creds, err)
+	if cfg, err := (globalFlags{}).tlsConfig(); cfg != nil || err != nil {
+		t.Errorf("no TLS option: %v, %v", cfg, err)
 	}
-	if _, err := (globalFlags{tlsCA: filepath.Join(t.TempDir(), "missing.pem")}).transportCredentials(); err == nil {
+	cfg, err := (globalFlags{tls: true}).tlsConfig()
+	if err != nil || cfg == nil || cfg.RootCAs != nil || cfg.MinVersion < tls.VersionTLS12 {
+		t.Errorf("--tls: %v, %v", cfg, err)
+	}
+	if _, err := (globalFlags{tlsCA: filepath.Join(t.TempDir(), "missing.pem")}).tlsConfig(); err == nil {
 		t.Error("missing --tls-ca file accepted")
 	}
 	empty := filepath.Join(t.TempDir(), "empty.pem")
 	os.WriteFile(empty, []byte("not pem"), 0o600)
-	if _, err := (globalFlags{tlsCA: empty}).transportCredentials(); err == nil {
+	if _, err := (globalFlags{tlsCA: empty}).tlsConfig(); err == nil {
 		t.Error("--tls-ca without certificates accepted")
 	}
 	r := runCLI(t, nil, "", "--tls-cert", "c.pem", "get", "articles/x")

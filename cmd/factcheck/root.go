@@ -11,11 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 
-	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/client"
 )
 
@@ -45,8 +41,7 @@ type app struct {
 
 	global globalFlags
 
-	conn *grpc.ClientConn
-	cl   *client.Client
+	cl *client.Client
 }
 
 // globalFlags are the flags every command takes.
@@ -93,8 +88,8 @@ func (a *app) run(ctx context.Context, args []string) int {
 		return a.resolveGlobals(cmd)
 	}
 	err := root.ExecuteContext(ctx)
-	if a.conn != nil {
-		a.conn.Close()
+	if a.cl != nil {
+		a.cl.Close()
 	}
 	if err == nil {
 		return exitOK
@@ -182,11 +177,11 @@ func (g globalFlags) useTLS() bool {
 	return g.tls || g.tlsCA != "" || g.tlsCert != ""
 }
 
-// transportCredentials returns plaintext credentials unless a TLS option was
-// given.
-func (g globalFlags) transportCredentials() (credentials.TransportCredentials, error) {
+// tlsConfig returns the TLS configuration the flags ask for, nil for
+// plaintext.
+func (g globalFlags) tlsConfig() (*tls.Config, error) {
 	if !g.useTLS() {
-		return insecure.NewCredentials(), nil
+		return nil, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if g.tlsCA != "" {
@@ -207,70 +202,44 @@ func (g globalFlags) transportCredentials() (credentials.TransportCredentials, e
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
-	return credentials.NewTLS(cfg), nil
+	return cfg, nil
 }
 
-// dialOptions are the options of the connection: the same ones client.New
-// uses, so that the BulkService stubs (which package client does not wrap)
-// share one connection with the typed clients.
-func (g globalFlags) dialOptions() ([]grpc.DialOption, error) {
-	creds, err := g.transportCredentials()
+// clientOptions are the options of the connection the global flags
+// describe.
+func (g globalFlags) clientOptions() ([]client.Option, error) {
+	opts := []client.Option{client.WithUserAgent("factcheck-cli")}
+	cfg, err := g.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(client.DefaultMaxRecvMsgBytes)),
-		grpc.WithUserAgent("factcheck-cli"),
+	if cfg != nil {
+		opts = append(opts, client.WithTLS(cfg))
 	}
 	if g.token != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(bearerToken(g.token)))
+		opts = append(opts, client.WithToken(g.token))
 	}
 	return opts, nil
 }
 
-// bearerToken sends the token with every call. It does not require
-// transport security, so a token works with a local plaintext server too.
-type bearerToken string
-
-func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(t)}, nil
-}
-
-func (bearerToken) RequireTransportSecurity() bool { return false }
-
-// connect opens the connection once.
-func (a *app) connect() error {
-	if a.conn != nil {
-		return nil
-	}
-	opts, err := a.global.dialOptions()
-	if err != nil {
-		return usageError{err}
-	}
-	conn, err := grpc.NewClient(a.global.server, opts...)
-	if err != nil {
-		return usagef("--server %q: %v", a.global.server, err)
-	}
-	a.conn = conn
-	a.cl = client.NewFromConn(conn)
-	return nil
-}
-
-// client returns the typed clients, connecting first.
+// client returns the client, connecting on first use. The connection is
+// lazy: a server that is not there shows as UNAVAILABLE on the first call,
+// which says more than a failed wait would.
 func (a *app) client() (*client.Client, error) {
-	if err := a.connect(); err != nil {
-		return nil, err
+	if a.cl != nil {
+		return a.cl, nil
 	}
-	return a.cl, nil
-}
-
-// bulk returns the BulkService client on the same connection.
-func (a *app) bulk() (factcheckv1.BulkServiceClient, error) {
-	if err := a.connect(); err != nil {
-		return nil, err
+	opts, err := a.global.clientOptions()
+	if err != nil {
+		return nil, usageError{err}
 	}
-	return factcheckv1.NewBulkServiceClient(a.conn), nil
+	// The context bounds only a readiness wait, which is not asked for.
+	cl, err := client.New(context.Background(), a.global.server, opts...)
+	if err != nil {
+		return nil, usagef("--server %q: %v", a.global.server, err)
+	}
+	a.cl = cl
+	return cl, nil
 }
 
 // callContext bounds one unary call by --timeout.
