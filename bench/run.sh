@@ -171,7 +171,11 @@ gen_key() {
 db_for() { echo "$DBDIR/ann-$1-$(gen_key).db"; }
 
 generate() {
-	local n db
+	local n db old
+	# Databases of an older generator or store are never used again.
+	for old in "$DBDIR"/ann-*.db; do
+		[[ -e $old && $old != *-"$(gen_key)".db ]] && rm -f "$old" "$old.json"
+	done
 	for n in "$@"; do
 		db=$(db_for "$n")
 		if [[ -f $db && -f $db.json ]]; then
@@ -199,7 +203,7 @@ start_server() {
 	local port
 	port=$("$BIN/factcheck-bench" freeport)
 	ADDR=127.0.0.1:$port
-	"$BIN/factcheckd" --listen "$ADDR" --db "$db" "$@" 2>"$logf" &
+	GODEBUG=${SERVER_GODEBUG:-} "$BIN/factcheckd" --listen "$ADDR" --db "$db" "$@" 2>"$logf" &
 	SERVER_PID=$!
 	if ! "$BIN/factcheck-bench" wait --addr "$ADDR" --timeout 60s; then
 		cat "$logf" >&2
@@ -286,13 +290,7 @@ scale() {
 	for n in "${SIZES[@]}"; do
 		db=$(db_for "$n")
 		local logf=$RUN/server-scale-$n.log
-		if ((n == largest)); then
-			# The Go runtime's GC trace is the server's heap, measured
-			# without a metrics endpoint (there is none yet).
-			GODEBUG=gctrace=1 start_server "$db" "$logf" || return
-		else
-			start_server "$db" "$logf" || return
-		fi
+		start_server "$db" "$logf" || return
 		log "scale: $n annotations"
 		for rep in $(seq 1 "$REPS"); do
 			for c in 1 16; do
@@ -301,24 +299,34 @@ scale() {
 				done
 			done
 		done
-		if ((n == largest)); then
-			memory "$n" "$db" "$logf"
-		fi
 		stop_server
+		if ((n == largest)); then
+			memory "$n" "$db"
+		fi
 	done
 }
 
-# memory N DB LOG: resident memory and Go heap of the server on the largest
+# memory N DB: resident memory and Go heap of the server on the largest
 # database, idle and under a read load at c=64 (reads only: the cached
-# database must not change).
+# database must not change). The heap comes from the server itself: its GC
+# trace (GODEBUG=gctrace=1: the live heap after every cycle) and, when the
+# binary has it, its /metrics endpoint.
 memory() {
-	local n=$1 db=$2 logf=$3 idle out live goal dbmb
+	local n=$1 db=$2 logf=$RUN/server-memory.log idle out live goal dbmb flags=() mflags=()
+	if "$BIN/factcheckd" --help 2>&1 | grep -q -- --metrics-listen; then
+		local mport
+		mport=$("$BIN/factcheck-bench" freeport)
+		flags=(--metrics-listen "127.0.0.1:$mport")
+		mflags=(--metrics-addr "127.0.0.1:$mport")
+	fi
+	SERVER_GODEBUG=gctrace=1 start_server "$db" "$logf" "${flags[@]}" || return
+	sleep 1
 	idle=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status")
-	log "memory: $n annotations, mixed get/list load at c=64 for 10 s"
+	log "memory: $n annotations, get/list load at c=64 for 10 s"
 	local mark
 	mark=$(wc -l <"$logf")
 	out=$("$BIN/factcheck-bench" load --addr "$ADDR" --mode mixed --mix get=80,list=20,create=0 -c 64 --conns 4 -d 10s \
-		--dataset "$db.json" --filter "$LIST_FILTER" --pid "$SERVER_PID" --json) || out='{}'
+		--dataset "$db.json" --filter "$LIST_FILTER" --pid "$SERVER_PID" "${mflags[@]}" --json) || out='{}'
 	# gctrace lines: "gc N @T s P%: ... A->B->C MB, G MB goal, ..." where C is
 	# the heap live after the cycle.
 	read -r live goal < <(tail -n +"$mark" "$logf" | grep -o '[0-9]*->[0-9]*->[0-9]* MB, [0-9]* MB goal' |
@@ -327,8 +335,9 @@ memory() {
 	dbmb=$(($(stat -c %s "$db") / 1000000))
 	out=$(jq -c --argjson idle "$idle" --argjson db "$dbmb" --argjson live "${live:--1}" --argjson goal "${goal:--1}" \
 		'. + {rss_idle_mb: $idle, db_mb: $db} + (if $live >= 0 then {heap_live_mb_max: $live, heap_goal_mb_max: $goal} else {} end)' <<<"$out")
-	record memory go mixed get80-list20 64 4 "$n" 1 <<<"$out"
-	jq -r '"  rss max \(.server_rss_max_mb) MB (anonymous \(.server_rss_anon_max_mb) MB), heap live max \(.heap_live_mb_max // "?") MB"' <<<"$out" >&2
+	record memory go mixed "get 80% / list 20%" 64 4 "$n" 1 <<<"$out"
+	jq -r '"  rss max \(.server_rss_max_mb) MB (anonymous \(.server_rss_anon_max_mb) MB), heap live max \(.heap_live_mb_max // "?") MB, heap in use max \(.server_heap_inuse_max_mb // "?") MB"' <<<"$out" >&2
+	stop_server
 }
 
 creates() {

@@ -43,6 +43,7 @@ type loadConfig struct {
 	pageSize   int
 	mix        string
 	pid        int
+	metrics    string
 	timeout    time.Duration
 	jsonOut    bool
 	failOnErr  bool
@@ -79,6 +80,10 @@ type loadResult struct {
 	ServerRSSEndMB   float64 `json:"server_rss_end_mb,omitempty"`
 	ServerAnonMaxMB  float64 `json:"server_rss_anon_max_mb,omitempty"`
 	ServerHWMMB      float64 `json:"server_hwm_mb,omitempty"`
+	// With --metrics-addr: the largest Go heap /metrics reported during the
+	// measured window.
+	ServerHeapAllocMaxMB float64 `json:"server_heap_alloc_max_mb,omitempty"`
+	ServerHeapInuseMaxMB float64 `json:"server_heap_inuse_max_mb,omitempty"`
 	// What else ran on the machine during the measured window, in cores
 	// (from /proc/stat): MachineBusy is every process's CPU, Other is what
 	// is left after the server (with --pid) and this load generator, and
@@ -123,6 +128,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&cfg.pageSize, "page-size", 50, "list: page size")
 	fs.StringVar(&cfg.mix, "mix", "get=70,list=20,create=10", "mixed: percentages of get, list and create")
 	fs.IntVar(&cfg.pid, "pid", 0, "server process id: report its CPU per call and its RSS (from /proc)")
+	fs.StringVar(&cfg.metrics, "metrics-addr", "", "with --pid: the server's --metrics-listen address (loopback), to sample its Go heap from /metrics")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "deadline of each call")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the result as JSON")
 	fs.BoolVar(&cfg.failOnErr, "fail-on-error", false, "exit with status 1 if any call failed, warm-up included")
@@ -136,6 +142,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := checkLoopback(cfg.addr); err != nil {
 		return err
+	}
+	if cfg.metrics != "" {
+		if err := checkLoopback(cfg.metrics); err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		if cfg.pid <= 0 {
+			return errors.New("--metrics-addr needs --pid")
+		}
 	}
 	if cfg.c < 1 || cfg.c > 4096 {
 		return errors.New("-c must be between 1 and 4096")
@@ -341,6 +355,9 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 	var sampler *procSampler
 	if cfg.pid > 0 {
 		sampler = newProcSampler(cfg.pid)
+		if cfg.metrics != "" {
+			sampler.metricsURL = "http://" + cfg.metrics + "/metrics"
+		}
 	}
 	measureStart := time.Now().Add(cfg.warmup)
 	end := measureStart.Add(cfg.d)
@@ -459,6 +476,10 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 		res.ServerRSSMaxMB = math.Round(float64(sampler.rssMax)/1024*10) / 10
 		res.ServerRSSEndMB = math.Round(float64(sampler.rssLast)/1024*10) / 10
 		res.ServerAnonMaxMB = math.Round(float64(sampler.anonMax)/1024*10) / 10
+		if sampler.heapSamples > 0 {
+			res.ServerHeapAllocMaxMB = math.Round(sampler.heapAllocMax/(1<<20)*10) / 10
+			res.ServerHeapInuseMaxMB = math.Round(sampler.heapInuseMax/(1<<20)*10) / 10
+		}
 		if kb, ok := procStatusKB(cfg.pid, "VmHWM"); ok {
 			res.ServerHWMMB = math.Round(float64(kb)/1024*10) / 10
 		}
@@ -570,5 +591,8 @@ func printResult(w io.Writer, r *loadResult) {
 	if r.ServerRSSMaxMB > 0 {
 		fmt.Fprintf(w, "  server: cpu=%.0fµs/op rss_max=%.0fMB (anonymous %.0fMB) rss_end=%.0fMB hwm=%.0fMB\n",
 			r.ServerCPUPerOpUS, r.ServerRSSMaxMB, r.ServerAnonMaxMB, r.ServerRSSEndMB, r.ServerHWMMB)
+	}
+	if r.ServerHeapInuseMaxMB > 0 {
+		fmt.Fprintf(w, "  server Go heap (from /metrics): in use max %.0fMB, allocated max %.0fMB\n", r.ServerHeapInuseMaxMB, r.ServerHeapAllocMaxMB)
 	}
 }

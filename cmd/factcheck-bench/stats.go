@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -53,9 +54,15 @@ type procSampler struct {
 	rssMax  int64 // kB
 	rssLast int64 // kB
 	anonMax int64 // kB: RssAnon, the heap and stacks, without the mapped file
-	samples int
-	stop    chan struct{}
-	done    chan struct{}
+	// With a metrics address: the Go heap as the server's /metrics reports
+	// it (go_memstats_heap_alloc_bytes, go_memstats_heap_inuse_bytes).
+	metricsURL   string
+	heapAllocMax float64
+	heapInuseMax float64
+	heapSamples  int
+	samples      int
+	stop         chan struct{}
+	done         chan struct{}
 }
 
 func newProcSampler(pid int) *procSampler {
@@ -128,6 +135,13 @@ func (p *procSampler) start(interval time.Duration) {
 			if kb, ok := procStatusKB(p.pid, "RssAnon"); ok {
 				p.anonMax = max(p.anonMax, kb)
 			}
+			if p.metricsURL != "" {
+				if m, err := scrapeMetrics(p.metricsURL, "go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes"); err == nil {
+					p.heapAllocMax = max(p.heapAllocMax, m["go_memstats_heap_alloc_bytes"])
+					p.heapInuseMax = max(p.heapInuseMax, m["go_memstats_heap_inuse_bytes"])
+					p.heapSamples++
+				}
+			}
 			select {
 			case <-p.stop:
 				return
@@ -178,4 +192,32 @@ func readMachineCPU() machineCPU {
 // selfCPU is this process's user+system CPU time.
 func selfCPU() (time.Duration, bool) {
 	return (&procSampler{pid: os.Getpid(), clkTck: 100}).cpu()
+}
+
+var metricsClient = &http.Client{Timeout: 2 * time.Second}
+
+// scrapeMetrics reads the named unlabelled gauges from a Prometheus text
+// exposition.
+func scrapeMetrics(url string, names ...string) (map[string]float64, error) {
+	resp, err := metricsClient.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !slices.Contains(names, name) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out, sc.Err()
 }
