@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -25,8 +26,9 @@ import (
 )
 
 // TestCrashSafety runs the real factcheckd, has several clients create
-// articles, sources and annotations as fast as it serves them, SIGKILLs the
-// server at a random moment, and then checks the file it left behind:
+// articles, sources and annotations as fast as it serves them while another
+// streams an import of more, SIGKILLs the server at a random moment, and
+// then checks the file it left behind:
 //
 //   - bbolt's page-level consistency check passes and every index holds
 //     exactly what the records imply (boltstore's Check, on the file as the
@@ -75,10 +77,12 @@ func TestCrashSafety(t *testing.T) {
 		<-d.done
 		l.stop()
 		checkFile(t, db, fmt.Sprintf("round %d, after SIGKILL", round))
+		checked := time.Now()
 		d = startDaemon(t, db)
 		found := l.verify(t, d.addr, fmt.Sprintf("round %d", round))
-		t.Logf("round %d: killed after %d acknowledged writes; of %d sent but not acknowledged, %d were committed; %d records checked",
-			round, acked, found.inFlight, found.committed, l.records())
+		n, imported := l.records()
+		t.Logf("round %d: killed after %d acknowledged writes; of %d sent but not acknowledged, %d were committed; %d records (%d imported) checked in %v",
+			round, acked, found.inFlight, found.committed, n, imported, time.Since(checked).Round(time.Millisecond))
 		if t.Failed() {
 			return
 		}
@@ -107,6 +111,7 @@ func checkFile(t *testing.T, path, when string) {
 type ledger struct {
 	mu    sync.Mutex
 	want  map[string]string // acknowledged
+	fresh map[string]bool   // acknowledged since the last verify
 	maybe map[string]string // sent, not acknowledged: in flight at the kill
 	// Resources new writes may refer to: acknowledged ones only.
 	articles []string
@@ -125,9 +130,13 @@ func (l *ledger) sent(key, digest string) {
 func (l *ledger) acked(keys []string, digest string, f func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.fresh == nil {
+		l.fresh = map[string]bool{}
+	}
 	for _, k := range keys {
 		delete(l.maybe, k)
 		l.want[k] = digest
+		l.fresh[k] = true
 	}
 	if f != nil {
 		f()
@@ -164,6 +173,18 @@ func (l *ledger) run(t *testing.T, d *daemon, rng *rand.Rand, round int) int {
 			}
 		})
 	}
+	// And one client streams an import beside them.
+	ir := rand.New(rand.NewPCG(rng.Uint64(), 99))
+	l.wg.Go(func() {
+		err := l.importStream(ctx, conn, ir, round, func() {
+			mu.Lock()
+			acks++
+			mu.Unlock()
+		})
+		if c := status.Code(err); err != nil && !errors.Is(err, context.Canceled) && c != codes.Unavailable && c != codes.Canceled {
+			t.Errorf("round %d: import: %v", round, err)
+		}
+	})
 	// Let the writers get going, then pick the moment of the kill.
 	time.Sleep(time.Duration(150+rng.IntN(650)) * time.Millisecond)
 	mu.Lock()
@@ -171,17 +192,20 @@ func (l *ledger) run(t *testing.T, d *daemon, rng *rand.Rand, round int) int {
 	return acks
 }
 
-// records counts the writes the server must hold.
-func (l *ledger) records() int {
+// records counts the writes the server must hold, and how many of them
+// came through the import stream.
+func (l *ledger) records() (n, imported int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := 0
 	for key := range l.want {
 		if !isAnnotationName(key) {
 			n++
+			if strings.Contains(key, "imp-") || strings.Contains(key, "-i") && strings.HasPrefix(key, "external_id:") {
+				imported++
+			}
 		}
 	}
-	return n
+	return n, imported
 }
 
 func (l *ledger) stop() {
@@ -260,6 +284,149 @@ func (l *ledger) write(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand,
 }
 
 const crashSentences = 30
+
+// pendingImport is a record sent on the import stream, by its index.
+type pendingImport struct {
+	keys   []string
+	digest string
+	kind   string // article, source, annotation
+}
+
+// importStream streams records (articles, sources, and annotations of
+// those articles citing those sources, as a file from another system would
+// hold them) through BulkService.Import in MODE_PARTIAL until the stream
+// breaks, and acknowledges each record when its result says CREATED: the
+// server answers a chunk only after it committed.
+func (l *ledger) importStream(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand, round int, ack func()) error {
+	stream, err := factcheckv1.NewBulkServiceClient(conn).Import(ctx)
+	if err != nil {
+		return err
+	}
+	var (
+		mu      sync.Mutex
+		pending = map[int64]pendingImport{}
+	)
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			res := resp.GetResult()
+			if res == nil {
+				continue
+			}
+			mu.Lock()
+			p, ok := pending[res.GetIndex()]
+			delete(pending, res.GetIndex())
+			mu.Unlock()
+			if !ok {
+				recvErr <- fmt.Errorf("result for record %d, which was not sent", res.GetIndex())
+				return
+			}
+			if res.GetOutcome() != factcheckv1.ImportResult_OUTCOME_CREATED {
+				recvErr <- fmt.Errorf("record %d (%s): %v: %v", res.GetIndex(), p.keys[0], res.GetOutcome(), res.GetStatus())
+				return
+			}
+			name := res.GetName()
+			l.acked(append(p.keys, name), p.digest, func() {
+				switch p.kind {
+				case "article":
+					l.articles = append(l.articles, name)
+				case "source":
+					l.sources = append(l.sources, name)
+				}
+			})
+			ack()
+		}
+	}()
+
+	var (
+		index  int64
+		arts   []string // articles created earlier in this stream
+		srcs   []string
+		first  = true
+		sendTo = func(recs []*factcheckv1.ImportRecord, meta []pendingImport) error {
+			mu.Lock()
+			for i, m := range meta {
+				pending[index+int64(i)] = m
+			}
+			mu.Unlock()
+			for _, m := range meta {
+				for _, k := range m.keys {
+					l.sent(k, m.digest)
+				}
+			}
+			req := &factcheckv1.ImportRequest{Records: recs}
+			if first {
+				req.Options = &factcheckv1.ImportOptions{Mode: factcheckv1.ImportOptions_MODE_PARTIAL}
+				first = false
+			}
+			index += int64(len(recs))
+			return stream.Send(req)
+		}
+	)
+	for seq := 0; ; seq++ {
+		select {
+		case err := <-recvErr:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(5+r.IntN(10)) * time.Millisecond):
+		}
+		var recs []*factcheckv1.ImportRecord
+		var meta []pendingImport
+		for k := range 1 + r.IntN(8) {
+			tag := fmt.Sprintf("r%d-i%d-%d", round, seq, k)
+			switch n := r.IntN(10); {
+			case n < 1 || len(arts) == 0:
+				id := "imp-" + tag
+				a := crashArticle(id)
+				a.Name = "articles/" + id
+				recs = append(recs, &factcheckv1.ImportRecord{Record: &factcheckv1.ImportRecord_Article{Article: a}})
+				meta = append(meta, pendingImport{keys: []string{a.Name}, digest: articleDigest(a), kind: "article"})
+				arts = append(arts, a.Name)
+			case n < 2 || len(srcs) == 0:
+				id := "imp-" + tag
+				src := &factcheckv1.Source{Name: "sources/" + id, Url: "https://evidence.example/" + id, Title: "Imported " + tag,
+					Publisher: "Archive", Kind: factcheckv1.Source_KIND_PRIMARY_DOCUMENT}
+				recs = append(recs, &factcheckv1.ImportRecord{Record: &factcheckv1.ImportRecord_Source{Source: src}})
+				meta = append(meta, pendingImport{keys: []string{src.Name}, digest: sourceDigest(src), kind: "source"})
+				srcs = append(srcs, src.Name)
+			default:
+				parent := arts[r.IntN(len(arts))]
+				a := &factcheckv1.Annotation{
+					Anchor:     &factcheckv1.Anchor{Quote: &factcheckv1.TextQuoteSelector{Exact: fmt.Sprintf("Sentence %d of", r.IntN(crashSentences))}},
+					Claim:      &factcheckv1.Claim{Text: "Imported claim " + tag},
+					Verdict:    &factcheckv1.Verdict{Rating: factcheckv1.Rating(1 + r.IntN(7))},
+					State:      factcheckv1.Annotation_STATE_PUBLISHED,
+					ExternalId: "ext-" + tag,
+					Citations:  []*factcheckv1.Citation{{Source: srcs[r.IntN(len(srcs))], Stance: factcheckv1.Stance_STANCE_SUPPORTS}},
+				}
+				keys := []string{"external_id:" + a.ExternalId}
+				if r.IntN(2) == 0 {
+					a.Name = parent + "/annotations/imp-" + tag
+					keys = append(keys, a.Name)
+				}
+				digest := annotationDigest(parent, a)
+				recs = append(recs, &factcheckv1.ImportRecord{Record: &factcheckv1.ImportRecord_Annotation{
+					Annotation: &factcheckv1.AnnotationImport{Parent: parent, Annotation: a}}})
+				meta = append(meta, pendingImport{keys: keys, digest: digest, kind: "annotation"})
+			}
+		}
+		if err := sendTo(recs, meta); err != nil {
+			// The real cause comes from Recv.
+			select {
+			case err := <-recvErr:
+				return err
+			case <-time.After(10 * time.Second):
+				return err
+			}
+		}
+	}
+}
 
 func crashArticle(id string) *factcheckv1.Article {
 	var text strings.Builder
@@ -376,6 +543,17 @@ func (l *ledger) verify(t *testing.T, addr, when string) verifyCounts {
 		}
 	}
 
+	// Lists are compared with gets for every record written in the last
+	// round (acknowledged or in flight) and for every 10th older one, so
+	// that a run of many rounds stays fast.
+	getCheck := func(i int, keys ...string) bool {
+		for _, k := range keys {
+			if _, ok := l.maybe[k]; ok || l.fresh[k] {
+				return true
+			}
+		}
+		return i%10 == 0
+	}
 	present := map[string]bool{}
 	// check matches a listed record with the ledger under key: it must be
 	// one a client sent, with the same content; one that was in flight is
@@ -395,23 +573,29 @@ func (l *ledger) verify(t *testing.T, addr, when string) verifyCounts {
 		}
 		t.Errorf("%s: %s is stored but no client sent it", when, key)
 	}
-	for _, a := range listedArts {
+	for i, a := range listedArts {
 		present[a.GetName()] = true
 		check(a.GetName(), articleDigest(a))
+		if !getCheck(i, a.GetName()) {
+			continue
+		}
 		got, err := arts.GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: a.GetName()})
 		if err != nil || !proto.Equal(got.GetArticle(), a) {
 			t.Errorf("%s: GetArticle(%s) disagrees with the list: %v", when, a.GetName(), err)
 		}
 	}
-	for _, s := range listedSrcs {
+	for i, s := range listedSrcs {
 		present[s.GetName()] = true
 		check(s.GetName(), sourceDigest(s))
+		if !getCheck(i, s.GetName()) {
+			continue
+		}
 		got, err := srcs.GetSource(ctx, &factcheckv1.GetSourceRequest{Name: s.GetName()})
 		if err != nil || !proto.Equal(got.GetSource(), s) {
 			t.Errorf("%s: GetSource(%s) disagrees with the list: %v", when, s.GetName(), err)
 		}
 	}
-	for _, a := range listedAnns {
+	for i, a := range listedAnns {
 		parent := annotationParent(a.GetName())
 		if !present[parent] {
 			t.Errorf("%s: %s belongs to an article that does not exist", when, a.GetName())
@@ -431,6 +615,9 @@ func (l *ledger) verify(t *testing.T, addr, when string) verifyCounts {
 		}
 		present[a.GetName()] = true
 		present[ext] = true
+		if !getCheck(i, a.GetName(), ext) {
+			continue
+		}
 		got, err := anns.GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: a.GetName()})
 		if err != nil || !proto.Equal(got.GetAnnotation(), a) {
 			t.Errorf("%s: GetAnnotation(%s) disagrees with the list: %v", when, a.GetName(), err)
@@ -465,6 +652,7 @@ func (l *ledger) verify(t *testing.T, addr, when string) verifyCounts {
 		}
 	}
 	clear(l.maybe)
+	clear(l.fresh)
 	if len(listedArts)+len(listedSrcs)+len(listedAnns) == 0 {
 		t.Errorf("%s: the server holds nothing", when)
 	}
