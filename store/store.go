@@ -46,14 +46,36 @@ type Store interface {
 	ListArticles(ctx context.Context, q ListQuery) ([]*Article, string, error)
 	// UpdateArticle calls update with the current article inside the write
 	// transaction (it may be called more than once and must only modify its
-	// argument) and stores the result. A changed Text bumps Revision. The URL
-	// stays unique (ErrAlreadyExists). ErrNotFound, ErrConflict as above.
+	// argument) and stores the result. The URL stays unique
+	// (ErrAlreadyExists). ErrNotFound, ErrConflict as above.
+	//
+	// A changed Text bumps Revision, keeps the new text as an
+	// ArticleRevision, and re-anchors every annotation of the article in the
+	// same transaction with anchor.Edit (its doc says how each status is
+	// decided; Status is stored as anchor.Reanchor gives it):
+	//   - StatusAnchored and StatusMoved: Start/End, UTF16, UTF8 and the
+	//     Prefix/Suffix context are those of the new text; Moved keeps the
+	//     old span in Previous.
+	//   - StatusFuzzy: the new span, with Previous, Score and FoundText;
+	//     Exact and its context stay as annotated.
+	//   - StatusOrphaned: everything stays, ArticleRevision included (the
+	//     span points into that revision); Score is the best one found.
+	// Located anchors get ArticleRevision = the new revision. Every
+	// annotation whose anchor changed gets a new revision (Cause
+	// CauseReanchor) and etag; an orphan that stays an orphan is not
+	// written.
 	UpdateArticle(ctx context.Context, id, etag string, update func(*Article) error) (*Article, error)
-	// DeleteArticle removes an article. If it has annotations and force is
-	// false it fails with ErrFailedPrecondition (Reason
-	// "ARTICLE_HAS_ANNOTATIONS"); with force the annotations are removed in
-	// the same transaction.
+	// DeleteArticle removes an article and its revisions. If it has
+	// annotations and force is false it fails with ErrFailedPrecondition
+	// (Reason "ARTICLE_HAS_ANNOTATIONS"); with force the annotations and
+	// their revisions are removed in the same transaction.
 	DeleteArticle(ctx context.Context, id, etag string, force bool) error
+	// ListArticleRevisions returns a page of the article's text revisions,
+	// newest first unless q.OldestFirst. ErrNotFound for a missing article.
+	ListArticleRevisions(ctx context.Context, articleID string, q RevisionQuery) ([]*ArticleRevision, string, error)
+	// GetArticleRevision returns one text revision; ErrNotFound (Reason
+	// "ARTICLE_NOT_FOUND" or "REVISION_NOT_FOUND") when there is none.
+	GetArticleRevision(ctx context.Context, articleID string, revision int32) (*ArticleRevision, error)
 
 	// CreateAnnotation stores a as an annotation of a.ArticleID. The article
 	// must exist (ErrNotFound). The anchor is resolved against the article's
@@ -85,8 +107,29 @@ type Store interface {
 	// the anchor is resolved again against the article's current text.
 	// Citations and ExternalID are checked as in CreateAnnotation.
 	UpdateAnnotation(ctx context.Context, articleID, id, etag string, update func(*Annotation) error) (*Annotation, error)
-	// DeleteAnnotation removes an annotation.
+	// DeleteAnnotation removes an annotation and its revisions.
 	DeleteAnnotation(ctx context.Context, articleID, id, etag string) error
+	// ListAnnotationRevisions returns a page of an annotation's revisions,
+	// newest first unless q.OldestFirst. Every write of an annotation adds
+	// one (create, update, re-anchoring, rollback), numbered from 1 without
+	// gaps; the annotation's RevisionID is its latest. ErrNotFound for a
+	// missing article or annotation.
+	ListAnnotationRevisions(ctx context.Context, articleID, id string, q RevisionQuery) ([]*AnnotationRevision, string, error)
+	// GetAnnotationRevision returns one revision; ErrNotFound (Reason
+	// "REVISION_NOT_FOUND" when only the revision is missing).
+	GetAnnotationRevision(ctx context.Context, articleID, id string, revisionID int32) (*AnnotationRevision, error)
+	// RollbackAnnotation restores the content of revision revisionID (anchor
+	// quote and position, claim, verdict, citations, state, labels,
+	// external_id) as a new revision (Cause CauseRollback,
+	// RestoredRevisionID set) and returns the annotation. The restored
+	// anchor is carried from the article revision it pointed into to the
+	// current text as re-anchoring would; unless that finds the quote
+	// verbatim (StatusAnchored or StatusMoved) it fails with
+	// ErrFailedPrecondition (Reason "QUOTE_NOT_IN_TEXT"). A cited source
+	// deleted since fails with ErrFailedPrecondition (Reason
+	// "SOURCE_NOT_FOUND"), an external_id taken since with
+	// ErrAlreadyExists. ErrNotFound, ErrConflict as for updates.
+	RollbackAnnotation(ctx context.Context, articleID, id string, revisionID int32, etag string) (*Annotation, error)
 
 	// CreateSource stores s. ErrAlreadyExists for a taken ID (Reason
 	// "SOURCE_ALREADY_EXISTS") or URL (Reason "URL_ALREADY_EXISTS").

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Article is a stored article. Times are UTC; a zero time means unset.
 type Article struct {
@@ -46,6 +49,9 @@ type Annotation struct {
 	CreateTime time.Time
 	UpdateTime time.Time
 	Etag       string
+	// RevisionID is the annotation revision this state is (1 at creation,
+	// +1 with every write, re-anchoring and rollback included).
+	RevisionID int32
 }
 
 // Name returns "articles/{article}/annotations/{id}".
@@ -72,6 +78,17 @@ type Anchor struct {
 	Status          AnchorStatus
 	UTF16           Span // the same span in UTF-16 code units
 	UTF8            Span // the same span in UTF-8 bytes
+	// Set by re-anchoring after a text change. Previous is the span in
+	// code points of PreviousRevision the anchor had before that change,
+	// when it is StatusMoved or StatusFuzzy (nil otherwise). Score is the
+	// match score of StatusFuzzy (anchor.FuzzyThreshold or more) or the
+	// best score below the threshold of StatusOrphaned. FoundText is what
+	// the text says at [Start, End) when StatusFuzzy: the words Exact
+	// became.
+	Previous         *Span
+	PreviousRevision int32
+	Score            float64
+	FoundText        string
 }
 
 // Span is a half-open range [Start, End).
@@ -131,3 +148,89 @@ func (s *Source) Name() string { return SourceName(s.ID) }
 
 // SourceName returns "sources/{id}".
 func SourceName(id string) string { return "sources/" + id }
+
+// ArticleRevision is one text of an article, kept for good: revision 1 is
+// the text it was created with, and every change of Text adds the next.
+type ArticleRevision struct {
+	ArticleID  string
+	Revision   int32
+	Text       string
+	TextSHA256 string
+	// CreateTime is when the text became current.
+	CreateTime time.Time
+	// Actor is who made the change (empty until authentication exists).
+	Actor string
+}
+
+// Name returns "articles/{article}/revisions/{revision}".
+func (r *ArticleRevision) Name() string {
+	return ArticleName(r.ArticleID) + "/revisions/" + strconv.Itoa(int(r.Revision))
+}
+
+// AnnotationRevision is an annotation as one write left it (AIP-162).
+type AnnotationRevision struct {
+	// RevisionID numbers the annotation's revisions from 1, without gaps.
+	RevisionID int32
+	// Annotation is the snapshot; its RevisionID is the one above.
+	Annotation *Annotation
+	// CreateTime is when the write happened.
+	CreateTime time.Time
+	// Actor is who wrote (empty until authentication exists, and for
+	// re-anchoring, which the server does).
+	Actor string
+	// FieldPaths are the API field paths (e.g. "verdict.rating",
+	// "anchor.position") that differ from the previous revision; empty for
+	// the first.
+	FieldPaths []string
+	// RestoredRevisionID is, for a rollback, the revision whose content it
+	// restored; 0 otherwise.
+	RestoredRevisionID int32
+	// Cause says what made the revision.
+	Cause RevisionCause
+}
+
+// Name returns "articles/{article}/annotations/{id}/revisions/{revision_id}".
+func (r *AnnotationRevision) Name() string {
+	return AnnotationRevisionName(r.Annotation.ArticleID, r.Annotation.ID, r.RevisionID)
+}
+
+// AnnotationRevisionName returns
+// "articles/{article}/annotations/{id}/revisions/{revision_id}".
+func AnnotationRevisionName(articleID, id string, revisionID int32) string {
+	return AnnotationName(articleID, id) + "/revisions/" + strconv.Itoa(int(revisionID))
+}
+
+// ArticleRevisionName returns "articles/{article}/revisions/{revision}".
+func ArticleRevisionName(articleID string, revision int32) string {
+	return ArticleName(articleID) + "/revisions/" + strconv.Itoa(int(revision))
+}
+
+// RevisionCause says what made an annotation revision.
+type RevisionCause int32
+
+// Revision causes. Migrated marks the first revision recorded for an
+// annotation that existed before history was kept.
+const (
+	CauseUnspecified RevisionCause = iota
+	CauseCreate
+	CauseUpdate
+	CauseReanchor
+	CauseRollback
+	CauseMigrated
+)
+
+var revisionCauseNames = []string{"CAUSE_UNSPECIFIED", "CAUSE_CREATE", "CAUSE_UPDATE", "CAUSE_REANCHOR", "CAUSE_ROLLBACK", "CAUSE_MIGRATED"}
+
+func (c RevisionCause) String() string { return enumName(revisionCauseNames, int32(c)) }
+
+// RevisionQuery selects one page of a list of revisions.
+type RevisionQuery struct {
+	// PageSize is the number of revisions wanted, at least 1.
+	PageSize int
+	// PageToken is a NextPageToken of the same list with the same order,
+	// or "" for the first page.
+	PageToken string
+	// OldestFirst lists revisions in ascending order; the default is newest
+	// first (AIP-162).
+	OldestFirst bool
+}

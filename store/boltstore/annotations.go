@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/factcheck/factcheck/anchor"
 	"github.com/factcheck/factcheck/store"
@@ -111,8 +110,23 @@ func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte,
 	return r, nil
 }
 
+// insertAnnotation stores a new annotation record as its revision 1.
 func insertAnnotation(tx *bbolt.Tx, r *recordpb.Annotation) ([]byte, error) {
-	return insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) })
+	r.RevisionId = 1
+	key, err := insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) })
+	if err != nil {
+		return nil, err
+	}
+	return key, putAnnotationRevision(tx, key, nil, r, store.CauseCreate, 0)
+}
+
+// deleteAnnotation removes the annotation record r under key, with its
+// history.
+func deleteAnnotation(tx *bbolt.Tx, key []byte, r *recordpb.Annotation) error {
+	if err := deletePrefix(tx.Bucket(bucketAnnotationRevisions), key); err != nil {
+		return err
+	}
+	return deleteRecord(tx, bucketAnnotations, key, annotationEntries(key, r))
 }
 
 // resolveAnchor ties the anchor's input fields to the article's current
@@ -306,7 +320,11 @@ func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string
 		}
 		r.UpdateTime = timestamp(s.clock())
 		r.Etag = newEtag()
+		r.RevisionId = old.RevisionId + 1
 		if err := save(tx, bucketAnnotations, key, r, annotationEntries(key, old), annotationEntries(key, r)); err != nil {
+			return err
+		}
+		if err := putAnnotationRevision(tx, key, old, r, store.CauseUpdate, 0); err != nil {
 			return err
 		}
 		out = annotationFromRecord(r)
@@ -332,48 +350,6 @@ func (s *Store) DeleteAnnotation(ctx context.Context, articleID, id, etag string
 		if err := checkEtag(store.AnnotationName(articleID, id), etag, old.Etag); err != nil {
 			return err
 		}
-		return deleteRecord(tx, bucketAnnotations, key, annotationEntries(key, old))
+		return deleteAnnotation(tx, key, old)
 	})
-}
-
-// reanchor follows the annotations of the article under artKey to its new
-// text art.Text. Each anchor's quote is searched again with its stored
-// context and no position: exactly one match moves the anchor there
-// (StatusMoved, or StatusAnchored when the position is unchanged) at the new
-// revision; none or several leave the old position in place, marked
-// StatusOrphaned with the revision it refers to. Fuzzy re-anchoring is for
-// a later schema.
-func reanchor(tx *bbolt.Tx, artKey []byte, art *recordpb.Article, now time.Time) error {
-	keys := (&candidates{bucket: bucketAnnotationsByArticle, prefix: artKey}).recordKeys(tx)
-	for _, key := range keys {
-		old, err := decode(tx.Bucket(bucketAnnotations).Get(key), &recordpb.Annotation{})
-		if err != nil {
-			return fmt.Errorf("annotation record %x: %w", key, err)
-		}
-		r := proto.CloneOf(old)
-		a := r.Anchor
-		res, err := anchor.Resolve(art.Text, anchor.Selector{Exact: a.Exact, Prefix: a.Prefix, Suffix: a.Suffix})
-		switch {
-		case err == nil:
-			status := store.StatusAnchored
-			if int64(res.Start) != a.Start || int64(res.End) != a.End {
-				status = store.StatusMoved
-			}
-			a.Start, a.End = int64(res.Start), int64(res.End)
-			a.Utf16Start, a.Utf16End = int64(res.UTF16.Start), int64(res.UTF16.End)
-			a.Utf8Start, a.Utf8End = int64(res.UTF8.Start), int64(res.UTF8.End)
-			a.Status = int32(status)
-			a.ArticleRevision = art.Revision
-		case errors.As(err, new(*anchor.Error)):
-			a.Status = int32(store.StatusOrphaned)
-		default:
-			return err
-		}
-		r.UpdateTime = timestamp(now)
-		r.Etag = newEtag()
-		if err := save(tx, bucketAnnotations, key, r, annotationEntries(key, old), annotationEntries(key, r)); err != nil {
-			return err
-		}
-	}
-	return nil
 }

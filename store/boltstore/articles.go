@@ -60,8 +60,13 @@ func (s *Store) newArticle(tx *bbolt.Tx, in *store.Article) *recordpb.Article {
 	return r
 }
 
+// insertArticle stores a new article record and its text as revision 1.
 func insertArticle(tx *bbolt.Tx, r *recordpb.Article) ([]byte, error) {
-	return insert(tx, bucketArticles, r, func(key []byte) []entry { return articleEntries(key, r) })
+	key, err := insert(tx, bucketArticles, r, func(key []byte) []entry { return articleEntries(key, r) })
+	if err != nil {
+		return nil, err
+	}
+	return key, putArticleRevision(tx, key, r, r.CreateTime)
 }
 
 // GetArticle implements store.Store.
@@ -147,9 +152,18 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 			return err
 		}
 		if textChanged {
-			if err := reanchor(tx, key, r, now); err != nil {
+			if err := putArticleRevision(tx, key, r, r.UpdateTime); err != nil {
 				return err
 			}
+			events, err := reanchor(tx, key, old, r, now)
+			if err != nil {
+				return err
+			}
+			// change feed: events holds one reanchorEvent per annotation
+			// re-anchoring rewrote (TYPE_REANCHORED, and
+			// TYPE_CLAIM_TEXT_CHANGED when Relocation.TextChanged), in
+			// this transaction.
+			_ = events
 		}
 		out = articleFromRecord(r)
 		return nil
@@ -190,9 +204,12 @@ func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) 
 			if err != nil {
 				return fmt.Errorf("annotation record %x: %w", ak, err)
 			}
-			if err := deleteRecord(tx, bucketAnnotations, ak, annotationEntries(ak, r)); err != nil {
+			if err := deleteAnnotation(tx, ak, r); err != nil {
 				return err
 			}
+		}
+		if err := deletePrefix(tx.Bucket(bucketArticleRevisions), key); err != nil {
+			return err
 		}
 		return deleteRecord(tx, bucketArticles, key, articleEntries(key, old))
 	})

@@ -1,11 +1,15 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
 )
 
 var keySchemaVersion = []byte("schema_version")
@@ -30,6 +34,77 @@ type migration struct {
 var migrations = []migration{
 	{version: 1, name: "create the buckets", migrate: createBuckets(1)},
 	{version: 2, name: "add import_request_ids", migrate: createBuckets(2)},
+	{version: 3, name: "keep article and annotation revisions", migrate: migrate3},
+}
+
+// migrate3 creates the revision buckets and gives every existing article and
+// annotation the revision it is at: the current text as revision
+// Article.Revision (earlier texts were never kept), dated when the text was
+// last set as far as the record tells (create_time for revision 1,
+// update_time otherwise), and each annotation's current state as its
+// revision 1 (CauseMigrated, dated update_time). Annotations are rewritten
+// to carry revision_id 1, keeping their etags: their content is unchanged.
+func migrate3(tx *bbolt.Tx) error {
+	if err := createBuckets(3)(tx); err != nil {
+		return err
+	}
+	err := tx.Bucket(bucketArticles).ForEach(func(key, val []byte) error {
+		r, err := decode(val, &recordpb.Article{})
+		if err != nil {
+			return fmt.Errorf("article record %x: %w", key, err)
+		}
+		at := r.UpdateTime
+		if r.Revision <= 1 {
+			r.Revision, at = 1, r.CreateTime
+		}
+		return putArticleRevision(tx, key, r, at)
+	})
+	if err != nil {
+		return err
+	}
+	// Rewriting the records a cursor walks invalidates it: go in batches,
+	// seeking past the last key done.
+	const batch = 1024
+	var after []byte
+	for {
+		type rec struct {
+			key []byte
+			r   *recordpb.Annotation
+		}
+		var todo []rec
+		c := tx.Bucket(bucketAnnotations).Cursor()
+		k, v := c.First()
+		if after != nil {
+			k, v = c.Seek(after)
+			if k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(todo) < batch; k, v = c.Next() {
+			r, err := decode(v, &recordpb.Annotation{})
+			if err != nil {
+				return fmt.Errorf("annotation record %x: %w", k, err)
+			}
+			todo = append(todo, rec{clone(k), r})
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		for _, t := range todo {
+			t.r.RevisionId = 1
+			val, err := encode(t.r)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketAnnotations).Put(t.key, val); err != nil {
+				return err
+			}
+			if err := putAnnotationRevision(tx, t.key, nil, t.r, store.CauseMigrated, 0); err != nil {
+				return err
+			}
+		}
+		after = todo[len(todo)-1].key
+	}
 }
 
 // createBuckets returns a migration step creating the buckets that version

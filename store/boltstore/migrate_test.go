@@ -2,16 +2,19 @@ package boltstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
 )
 
 // rawFile creates a bbolt file with init run in one transaction, standing in
@@ -103,6 +106,23 @@ func TestMigrations(t *testing.T) {
 					if tx.Bucket(b.name) == nil {
 						return errors.New("missing bucket " + string(b.name))
 					}
+				}
+				return nil
+			},
+		},
+		{
+			name: "3: a version 2 file gets the revision buckets",
+			init: func(tx *bbolt.Tx) error {
+				for v := uint64(1); v <= 2; v++ {
+					if err := createBuckets(v)(tx); err != nil {
+						return err
+					}
+				}
+				return setVersion(2)(tx)
+			},
+			check: func(tx *bbolt.Tx) error {
+				if tx.Bucket(bucketArticleRevisions) == nil || tx.Bucket(bucketAnnotationRevisions) == nil {
+					return errors.New("no revision buckets")
 				}
 				return nil
 			},
@@ -265,6 +285,28 @@ func TestForeignFileRefused(t *testing.T) {
 	}
 }
 
+// oldRecords writes records the way a binary of schema 1 or 2 did: the
+// record and its index entries, no revisions.
+func oldRecords(arts []*recordpb.Article, anns []*recordpb.Annotation) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error {
+		keys := map[string][]byte{}
+		for _, r := range arts {
+			key, err := insert(tx, bucketArticles, r, func(key []byte) []entry { return articleEntries(key, r) })
+			if err != nil {
+				return err
+			}
+			keys[r.Id] = key
+		}
+		for _, r := range anns {
+			r.ArticleKey = binary.BigEndian.Uint64(keys[r.ArticleId])
+			if _, err := insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // TestMigration2KeepsRecords writes a file with the version 1 binary's
 // migrations, records included, and opens it with the current ones.
 func TestMigration2KeepsRecords(t *testing.T) {
@@ -274,11 +316,16 @@ func TestMigration2KeepsRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	art, err := s.CreateArticle(context.Background(), &store.Article{URL: "https://news.example/1", Text: "Taxes fell."})
+	_ = s.Close()
+	art := &store.Article{ID: "a1", URL: "https://news.example/1", Text: "Taxes fell."}
+	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = s.Close()
+	if err := db.Update(oldRecords([]*recordpb.Article{{Id: art.ID, Url: art.URL, Text: art.Text, Revision: 1}}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
 	inspect(t, path, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketImportRequestIDs) != nil {
 			t.Error("a version 1 file has import_request_ids")
@@ -292,15 +339,102 @@ func TestMigration2KeepsRecords(t *testing.T) {
 	if got, err := s.GetArticle(context.Background(), art.ID); err != nil || got.Text != art.Text {
 		t.Errorf("article after the migration: %v, %v", got, err)
 	}
-	res, err := s.Import(context.Background(), []store.ImportRecord{{RequestID: "r1", Source: &store.Source{URL: "https://evidence.example/1"}}}, store.ImportOptions{})
-	if err != nil || res[0].Outcome != store.OutcomeCreated {
-		t.Fatalf("import after the migration: %+v, %v", res, err)
+	// (The current binary writes buckets of later versions too, so the
+	// file is only read here; TestMigrations checks the bucket.)
+	_ = s.Close()
+	if v := fileVersion(t, path); v != 2 {
+		t.Errorf("schema version %d, want 2", v)
+	}
+	inspect(t, path, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketImportRequestIDs) == nil {
+			t.Error("no import_request_ids after migration 2")
+		}
+		return nil
+	})
+}
+
+// TestMigration3BackfillsRevisions writes a version 2 file with articles
+// and annotations, as the version 2 binary did, and opens it with the
+// current binary: each article gets its current text as the revision it
+// is at, each annotation a first revision, and history goes on from there.
+func TestMigration3BackfillsRevisions(t *testing.T) {
+	ctx := context.Background()
+	current := migrations
+	path := rawFile(t, nil)
+	withMigrations(t, migrationsV2)
+	s, err := openPath(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	updated := created.Add(time.Hour)
+	const text1, text2 = "Taxes fell. The river is clean.", "Taxes fell sharply. The river is clean."
+	arts := []*recordpb.Article{
+		{Id: "fresh", Url: "https://news.example/fresh", Text: text1, Revision: 1, TextSha256: textSHA256(text1),
+			CreateTime: timestamp(created), UpdateTime: timestamp(updated), Etag: "e1"},
+		{Id: "edited", Url: "https://news.example/edited", Text: text2, Revision: 4, TextSha256: textSHA256(text2),
+			CreateTime: timestamp(created), UpdateTime: timestamp(updated), Etag: "e2"},
+	}
+	ann := func(art, id, exact string, start int64) *recordpb.Annotation {
+		return &recordpb.Annotation{Id: id, ArticleId: art, State: int32(store.StateDraft),
+			Anchor: &recordpb.Anchor{Exact: exact, Start: start, End: start + int64(len(exact)), ArticleRevision: 1,
+				Status: int32(store.StatusAnchored), Utf16Start: start, Utf16End: start + int64(len(exact)),
+				Utf8Start: start, Utf8End: start + int64(len(exact))},
+			Claim: &recordpb.Claim{Text: "claim " + id}, CreateTime: timestamp(created), UpdateTime: timestamp(updated), Etag: "etag-" + id}
+	}
+	river := int64(strings.Index(text2, "The river"))
+	anns := []*recordpb.Annotation{ann("fresh", "n1", "Taxes fell", 0), ann("edited", "n2", "The river is clean", river)}
+	anns[1].Anchor.ArticleRevision = 4
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(oldRecords(arts, anns)); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+
+	withMigrations(t, current)
+	if s, err = openPath(t, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	revs, next, err := s.ListArticleRevisions(ctx, "edited", store.RevisionQuery{PageSize: 10})
+	if err != nil || next != "" || len(revs) != 1 || revs[0].Revision != 4 || revs[0].Text != text2 || !revs[0].CreateTime.Equal(updated) {
+		t.Fatalf("revisions of an article at revision 4: %+v, %q, %v; want only 4, dated its update_time", revs, next, err)
+	}
+	if r, err := s.GetArticleRevision(ctx, "fresh", 1); err != nil || r.Text != text1 || !r.CreateTime.Equal(created) {
+		t.Errorf("revision 1 of an unedited article: %+v, %v; want its text, dated its create_time", r, err)
+	}
+	got, err := s.GetAnnotation(ctx, "edited", "n2")
+	if err != nil || got.RevisionID != 1 || got.Etag != "etag-n2" {
+		t.Fatalf("annotation after the migration: %+v, %v; want revision 1 and its etag kept", got, err)
+	}
+	arevs, _, err := s.ListAnnotationRevisions(ctx, "edited", "n2", store.RevisionQuery{PageSize: 10})
+	if err != nil || len(arevs) != 1 || arevs[0].Cause != store.CauseMigrated || arevs[0].Annotation.Claim.Text != "claim n2" {
+		t.Fatalf("annotation revisions: %+v, %v", arevs, err)
+	}
+
+	// History goes on: a text change re-anchors from the kept text, and
+	// the annotation's next revision is 2.
+	if _, err := s.UpdateArticle(ctx, "edited", "", func(a *store.Article) error {
+		a.Text = "Update: " + a.Text
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.GetAnnotation(ctx, "edited", "n2")
+	if err != nil || got.RevisionID != 2 || got.Anchor.ArticleRevision != 5 || got.Anchor.Start != int(river)+len("Update: ") {
+		t.Errorf("after a text change: %+v, %v", got, err)
 	}
 	if err := s.Check(); err != nil {
 		t.Error(err)
 	}
 	_ = s.Close()
-	if v := fileVersion(t, path); v != 2 {
-		t.Errorf("schema version %d, want 2", v)
+	if v := fileVersion(t, path); v != 3 {
+		t.Errorf("schema version %d, want 3", v)
 	}
 }

@@ -150,6 +150,7 @@ func annotationFromRecord(r *recordpb.Annotation) *store.Annotation {
 		CreateTime: fromTimestamp(r.CreateTime),
 		UpdateTime: fromTimestamp(r.UpdateTime),
 		Etag:       r.Etag,
+		RevisionID: r.RevisionId,
 	}
 	for _, c := range r.Citations {
 		a.Citations = append(a.Citations, store.Citation{
@@ -166,7 +167,7 @@ func anchorFromRecord(r *recordpb.Anchor) store.Anchor {
 	if r == nil {
 		return store.Anchor{}
 	}
-	return store.Anchor{
+	a := store.Anchor{
 		Exact:           r.Exact,
 		Prefix:          r.Prefix,
 		Suffix:          r.Suffix,
@@ -177,7 +178,14 @@ func anchorFromRecord(r *recordpb.Anchor) store.Anchor {
 		Status:          store.AnchorStatus(r.Status),
 		UTF16:           store.Span{Start: int(r.Utf16Start), End: int(r.Utf16End)},
 		UTF8:            store.Span{Start: int(r.Utf8Start), End: int(r.Utf8End)},
+		Score:           r.Score,
+		FoundText:       r.FoundText,
 	}
+	if r.HasPrevious {
+		a.Previous = &store.Span{Start: int(r.PreviousStart), End: int(r.PreviousEnd)}
+		a.PreviousRevision = r.PreviousArticleRevision
+	}
+	return a
 }
 
 func sourceRecord(s *store.Source) *recordpb.Source {

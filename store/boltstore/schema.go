@@ -13,7 +13,7 @@
 // list filters), anchor (to resolve spans inside the write transaction) and
 // go.etcd.io/bbolt.
 //
-// # Bucket tree (schema version 2)
+// # Bucket tree (schema version 3)
 //
 // Update this tree whenever the layout changes, together with a new migration
 // in migrate.go and its test.
@@ -44,6 +44,17 @@
 //	import_request_ids                  (since 2) Import's idempotency keys;
 //	  <bounded request_id>              : <name>  not derived: kept after the
 //	                                              resource is deleted
+//
+//	article_revisions                   (since 3) every text an article had;
+//	  <artKey><u32 revision>            : recordpb.ArticleRevision
+//	annotation_revisions                (since 3) every write of an annotation;
+//	  <annKey><u32 revision_id>         : recordpb.AnnotationRevision
+//	                                    history, not derived; deleted with
+//	                                    its article or annotation. A file
+//	                                    migrated from version 2 holds each
+//	                                    article's text of that time (older
+//	                                    ones were never kept) and one
+//	                                    revision per annotation.
 //
 //	articles_by_publisher               secondary indexes: nil values; the key
 //	  <str publisher><artKey>           : nil   ends with the record key, so a
@@ -78,6 +89,8 @@
 //
 // Encodings:
 //
+//	<u32 n>     4-byte big-endian unsigned integer (revision numbers start
+//	            at 1), so an entity's revisions sort in order after its key.
 //	<u64>, <artKey>, <annKey>, <srcKey>
 //	            8-byte big-endian unsigned integer; record keys come from the
 //	            records bucket's NextSequence (1, 2, …), so they sort in
@@ -94,8 +107,9 @@
 //	<time t>    8-byte big-endian t.UnixNano() with the sign bit flipped, so
 //	            that times before 1970 sort first.
 //
-// Everything but the records, meta and import_request_ids is derived from the
-// records: RebuildIndexes recreates it, and Check verifies it.
+// Everything but the records, meta, import_request_ids and the revisions is
+// derived from the records: RebuildIndexes recreates it, and Check verifies
+// it.
 package boltstore
 
 // bucket is one top-level bucket of the file.
@@ -149,6 +163,9 @@ var (
 
 	bucketImportRequestIDs = []byte("import_request_ids")
 
+	bucketArticleRevisions    = []byte("article_revisions")
+	bucketAnnotationRevisions = []byte("annotation_revisions")
+
 	bucketSourcesByPublisher = []byte("sources_by_publisher")
 	bucketSourcesByKind      = []byte("sources_by_kind")
 	bucketSourcesByUpdate    = []byte("sources_by_update")
@@ -189,6 +206,9 @@ var buckets = []bucket{
 	{name: bucketSourcesByUpdate, since: 1, derived: true},
 
 	{name: bucketImportRequestIDs, since: 2},
+
+	{name: bucketArticleRevisions, since: 3},
+	{name: bucketAnnotationRevisions, since: 3},
 }
 
 // uniqueRules maps a unique bucket's name to its rule.

@@ -101,10 +101,12 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 // Check verifies the file: bbolt's page-level consistency check, then that
-// every derived bucket holds exactly what the records imply. It reads the
-// whole file and holds the write lock while it does (bbolt's check is not
-// safe beside a concurrent writer otherwise), so it is for tests, which run it
-// after every test, and for maintenance, not for a busy server.
+// every derived bucket holds exactly what the records imply, and that every
+// article and annotation has the revision it is at, and no revision outlived
+// its owner. It reads the whole file and holds the write lock while it does
+// (bbolt's check is not safe beside a concurrent writer otherwise), so it is
+// for tests, which run it after every test, and for maintenance, not for a
+// busy server.
 func (s *Store) Check() error {
 	tx, err := s.db.Begin(true)
 	if err != nil {
@@ -119,7 +121,10 @@ func (s *Store) Check() error {
 	if len(errs) > 0 {
 		return fmt.Errorf("bbolt consistency check failed:\n%s", strings.Join(errs, "\n"))
 	}
-	return checkIndexes(tx)
+	if err := checkIndexes(tx); err != nil {
+		return err
+	}
+	return checkRevisions(tx)
 }
 
 // clock returns the current time in UTC, as every stored time is.

@@ -14,7 +14,7 @@ import (
 // ignoreAnnotationOutput ignores what the store sets, including the computed
 // parts of the anchor (checked separately).
 var ignoreAnnotationOutput = cmpopts.IgnoreFields(store.Annotation{},
-	"ID", "Author", "CreateTime", "UpdateTime", "Etag", "State", "Anchor")
+	"ID", "Author", "CreateTime", "UpdateTime", "Etag", "State", "Anchor", "RevisionID")
 
 // claimSpan is where "Claim NN" sits in claimText.
 func claimSpan(n int) store.Span { return store.Span{Start: 10 * n, End: 10*n + 8} }

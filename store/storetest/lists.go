@@ -433,9 +433,11 @@ func testFilterAnnotations(t *testing.T, s store.Store) {
 		}
 		created[x.id] = h.createAnnotation(in)
 	}
-	// Removing "Claim 39" orphans b1 (and re-anchors b0 in place); then a2
-	// becomes the most recently updated.
-	h.updateArticle(b.ID, func(x *store.Article) { x.Text = strings.Replace(x.Text, "Claim 39", "Claim 40", 1) })
+	// Rewriting all but "Claim 00" orphans b1 (and re-anchors b0 in
+	// place); then a2 becomes the most recently updated. (Removing only
+	// "Claim 39" would not do: approximate matching takes "Claim 38",
+	// whose context is much the same, for it.)
+	h.updateArticle(b.ID, func(x *store.Article) { x.Text = "Claim 00. Then words unlike any claim, for good." })
 	b1 := h.getAnnotation(b.ID, "b1")
 	if b1.Anchor.Status != store.StatusOrphaned {
 		t.Fatalf("b1 is %v, want STATUS_ORPHANED", b1.Anchor.Status)

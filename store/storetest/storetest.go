@@ -70,6 +70,15 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AnchorPrefixSuffixNarrowing", testAnchorNarrowing},
 		{"AnchorMultilingual", testAnchorMultilingual},
 		{"ReanchorOnTextChange", testReanchorOnTextChange},
+		{"ReanchorMultilingual", testReanchorMultilingual},
+		{"ReanchorBackAndForth", testReanchorBackAndForth},
+
+		{"ArticleRevisions", testArticleRevisions},
+		{"AnnotationRevisions", testAnnotationRevisions},
+		{"AnnotationRollback", testAnnotationRollback},
+		{"RollbackAnchor", testRollbackAnchor},
+		{"RollbackMissingSource", testRollbackMissingSource},
+		{"RevisionsDeletedWithOwner", testRevisionsDeletedWithOwner},
 
 		{"ListOrderAndPages", testListOrderAndPages},
 		{"ListPageTokens", testListPageTokens},

@@ -196,13 +196,16 @@ type Annotation struct {
 	Verdict    *Verdict    `protobuf:"bytes,6,opt,name=verdict,proto3" json:"verdict,omitempty"`
 	Citations  []*Citation `protobuf:"bytes,7,rep,name=citations,proto3" json:"citations,omitempty"`
 	// store.AnnotationState
-	State         int32                  `protobuf:"varint,8,opt,name=state,proto3" json:"state,omitempty"`
-	Labels        map[string]string      `protobuf:"bytes,9,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	ExternalId    string                 `protobuf:"bytes,10,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
-	Author        string                 `protobuf:"bytes,11,opt,name=author,proto3" json:"author,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	State      int32                  `protobuf:"varint,8,opt,name=state,proto3" json:"state,omitempty"`
+	Labels     map[string]string      `protobuf:"bytes,9,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ExternalId string                 `protobuf:"bytes,10,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	Author     string                 `protobuf:"bytes,11,opt,name=author,proto3" json:"author,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag       string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The annotation revision this record is (since schema 3): the key of its
+	// snapshot in "annotation_revisions".
+	RevisionId    int32 `protobuf:"varint,15,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -335,6 +338,13 @@ func (x *Annotation) GetEtag() string {
 	return ""
 }
 
+func (x *Annotation) GetRevisionId() int32 {
+	if x != nil {
+		return x.RevisionId
+	}
+	return 0
+}
+
 // Anchor is a resolved span; stored anchors always have a position.
 type Anchor struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -346,11 +356,23 @@ type Anchor struct {
 	End             int64 `protobuf:"varint,5,opt,name=end,proto3" json:"end,omitempty"`
 	ArticleRevision int32 `protobuf:"varint,6,opt,name=article_revision,json=articleRevision,proto3" json:"article_revision,omitempty"`
 	// store.AnchorStatus
-	Status        int32 `protobuf:"varint,7,opt,name=status,proto3" json:"status,omitempty"`
-	Utf16Start    int64 `protobuf:"varint,8,opt,name=utf16_start,json=utf16Start,proto3" json:"utf16_start,omitempty"`
-	Utf16End      int64 `protobuf:"varint,9,opt,name=utf16_end,json=utf16End,proto3" json:"utf16_end,omitempty"`
-	Utf8Start     int64 `protobuf:"varint,10,opt,name=utf8_start,json=utf8Start,proto3" json:"utf8_start,omitempty"`
-	Utf8End       int64 `protobuf:"varint,11,opt,name=utf8_end,json=utf8End,proto3" json:"utf8_end,omitempty"`
+	Status     int32 `protobuf:"varint,7,opt,name=status,proto3" json:"status,omitempty"`
+	Utf16Start int64 `protobuf:"varint,8,opt,name=utf16_start,json=utf16Start,proto3" json:"utf16_start,omitempty"`
+	Utf16End   int64 `protobuf:"varint,9,opt,name=utf16_end,json=utf16End,proto3" json:"utf16_end,omitempty"`
+	Utf8Start  int64 `protobuf:"varint,10,opt,name=utf8_start,json=utf8Start,proto3" json:"utf8_start,omitempty"`
+	Utf8End    int64 `protobuf:"varint,11,opt,name=utf8_end,json=utf8End,proto3" json:"utf8_end,omitempty"`
+	// Set by re-anchoring (since schema 3): the span before the text change
+	// that moved it, in code points of previous_article_revision, when the
+	// status is MOVED or FUZZY.
+	HasPrevious             bool  `protobuf:"varint,12,opt,name=has_previous,json=hasPrevious,proto3" json:"has_previous,omitempty"`
+	PreviousStart           int64 `protobuf:"varint,13,opt,name=previous_start,json=previousStart,proto3" json:"previous_start,omitempty"`
+	PreviousEnd             int64 `protobuf:"varint,14,opt,name=previous_end,json=previousEnd,proto3" json:"previous_end,omitempty"`
+	PreviousArticleRevision int32 `protobuf:"varint,15,opt,name=previous_article_revision,json=previousArticleRevision,proto3" json:"previous_article_revision,omitempty"`
+	// FUZZY: the match score; ORPHANED: the best score found, below the
+	// threshold.
+	Score float64 `protobuf:"fixed64,16,opt,name=score,proto3" json:"score,omitempty"`
+	// FUZZY: the text now at [start, end), which differs from exact.
+	FoundText     string `protobuf:"bytes,17,opt,name=found_text,json=foundText,proto3" json:"found_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -462,6 +484,223 @@ func (x *Anchor) GetUtf8End() int64 {
 	return 0
 }
 
+func (x *Anchor) GetHasPrevious() bool {
+	if x != nil {
+		return x.HasPrevious
+	}
+	return false
+}
+
+func (x *Anchor) GetPreviousStart() int64 {
+	if x != nil {
+		return x.PreviousStart
+	}
+	return 0
+}
+
+func (x *Anchor) GetPreviousEnd() int64 {
+	if x != nil {
+		return x.PreviousEnd
+	}
+	return 0
+}
+
+func (x *Anchor) GetPreviousArticleRevision() int32 {
+	if x != nil {
+		return x.PreviousArticleRevision
+	}
+	return 0
+}
+
+func (x *Anchor) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *Anchor) GetFoundText() string {
+	if x != nil {
+		return x.FoundText
+	}
+	return ""
+}
+
+// ArticleRevision is the value under <artKey><u32 revision> in
+// "article_revisions": one text of an article, never changed once written.
+type ArticleRevision struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revision      int32                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	TextSha256    string                 `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	Actor         string                 `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArticleRevision) Reset() {
+	*x = ArticleRevision{}
+	mi := &file_boltstore_records_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArticleRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArticleRevision) ProtoMessage() {}
+
+func (x *ArticleRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_boltstore_records_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArticleRevision.ProtoReflect.Descriptor instead.
+func (*ArticleRevision) Descriptor() ([]byte, []int) {
+	return file_boltstore_records_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ArticleRevision) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ArticleRevision) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ArticleRevision) GetTextSha256() string {
+	if x != nil {
+		return x.TextSha256
+	}
+	return ""
+}
+
+func (x *ArticleRevision) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ArticleRevision) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+// AnnotationRevision is the value under <annKey><u32 revision_id> in
+// "annotation_revisions": the annotation as one write left it.
+type AnnotationRevision struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RevisionId int32                  `protobuf:"varint,1,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
+	Snapshot   *Annotation            `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	Actor      string                 `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// API field paths that differ from the previous revision.
+	FieldPaths []string `protobuf:"bytes,5,rep,name=field_paths,json=fieldPaths,proto3" json:"field_paths,omitempty"`
+	// For a rollback: the revision whose content it restored.
+	RestoredRevisionId int32 `protobuf:"varint,6,opt,name=restored_revision_id,json=restoredRevisionId,proto3" json:"restored_revision_id,omitempty"`
+	// store.RevisionCause
+	Cause         int32 `protobuf:"varint,7,opt,name=cause,proto3" json:"cause,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnnotationRevision) Reset() {
+	*x = AnnotationRevision{}
+	mi := &file_boltstore_records_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnnotationRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnnotationRevision) ProtoMessage() {}
+
+func (x *AnnotationRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_boltstore_records_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnnotationRevision.ProtoReflect.Descriptor instead.
+func (*AnnotationRevision) Descriptor() ([]byte, []int) {
+	return file_boltstore_records_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AnnotationRevision) GetRevisionId() int32 {
+	if x != nil {
+		return x.RevisionId
+	}
+	return 0
+}
+
+func (x *AnnotationRevision) GetSnapshot() *Annotation {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
+func (x *AnnotationRevision) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *AnnotationRevision) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AnnotationRevision) GetFieldPaths() []string {
+	if x != nil {
+		return x.FieldPaths
+	}
+	return nil
+}
+
+func (x *AnnotationRevision) GetRestoredRevisionId() int32 {
+	if x != nil {
+		return x.RestoredRevisionId
+	}
+	return 0
+}
+
+func (x *AnnotationRevision) GetCause() int32 {
+	if x != nil {
+		return x.Cause
+	}
+	return 0
+}
+
 // Claim is store.Claim.
 type Claim struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -478,7 +717,7 @@ type Claim struct {
 
 func (x *Claim) Reset() {
 	*x = Claim{}
-	mi := &file_boltstore_records_proto_msgTypes[3]
+	mi := &file_boltstore_records_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +729,7 @@ func (x *Claim) String() string {
 func (*Claim) ProtoMessage() {}
 
 func (x *Claim) ProtoReflect() protoreflect.Message {
-	mi := &file_boltstore_records_proto_msgTypes[3]
+	mi := &file_boltstore_records_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +742,7 @@ func (x *Claim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Claim.ProtoReflect.Descriptor instead.
 func (*Claim) Descriptor() ([]byte, []int) {
-	return file_boltstore_records_proto_rawDescGZIP(), []int{3}
+	return file_boltstore_records_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Claim) GetText() string {
@@ -561,7 +800,7 @@ type Verdict struct {
 
 func (x *Verdict) Reset() {
 	*x = Verdict{}
-	mi := &file_boltstore_records_proto_msgTypes[4]
+	mi := &file_boltstore_records_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +812,7 @@ func (x *Verdict) String() string {
 func (*Verdict) ProtoMessage() {}
 
 func (x *Verdict) ProtoReflect() protoreflect.Message {
-	mi := &file_boltstore_records_proto_msgTypes[4]
+	mi := &file_boltstore_records_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +825,7 @@ func (x *Verdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
 func (*Verdict) Descriptor() ([]byte, []int) {
-	return file_boltstore_records_proto_rawDescGZIP(), []int{4}
+	return file_boltstore_records_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Verdict) GetRating() int32 {
@@ -626,7 +865,7 @@ type Citation struct {
 
 func (x *Citation) Reset() {
 	*x = Citation{}
-	mi := &file_boltstore_records_proto_msgTypes[5]
+	mi := &file_boltstore_records_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -638,7 +877,7 @@ func (x *Citation) String() string {
 func (*Citation) ProtoMessage() {}
 
 func (x *Citation) ProtoReflect() protoreflect.Message {
-	mi := &file_boltstore_records_proto_msgTypes[5]
+	mi := &file_boltstore_records_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -651,7 +890,7 @@ func (x *Citation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Citation.ProtoReflect.Descriptor instead.
 func (*Citation) Descriptor() ([]byte, []int) {
-	return file_boltstore_records_proto_rawDescGZIP(), []int{5}
+	return file_boltstore_records_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Citation) GetSourceId() string {
@@ -712,7 +951,7 @@ type Source struct {
 
 func (x *Source) Reset() {
 	*x = Source{}
-	mi := &file_boltstore_records_proto_msgTypes[6]
+	mi := &file_boltstore_records_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +963,7 @@ func (x *Source) String() string {
 func (*Source) ProtoMessage() {}
 
 func (x *Source) ProtoReflect() protoreflect.Message {
-	mi := &file_boltstore_records_proto_msgTypes[6]
+	mi := &file_boltstore_records_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +976,7 @@ func (x *Source) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Source.ProtoReflect.Descriptor instead.
 func (*Source) Descriptor() ([]byte, []int) {
-	return file_boltstore_records_proto_rawDescGZIP(), []int{6}
+	return file_boltstore_records_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Source) GetId() string {
@@ -857,7 +1096,7 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"\x04etag\x18\x0e \x01(\tR\x04etag\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa4\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x05\n" +
 	"\n" +
 	"Annotation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -879,10 +1118,12 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\x1a9\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12\x1f\n" +
+	"\vrevision_id\x18\x0f \x01(\x05R\n" +
+	"revisionId\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8f\x04\n" +
 	"\x06Anchor\x12\x14\n" +
 	"\x05exact\x18\x01 \x01(\tR\x05exact\x12\x16\n" +
 	"\x06prefix\x18\x02 \x01(\tR\x06prefix\x12\x16\n" +
@@ -897,7 +1138,33 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"\n" +
 	"utf8_start\x18\n" +
 	" \x01(\x03R\tutf8Start\x12\x19\n" +
-	"\butf8_end\x18\v \x01(\x03R\autf8End\"\xfd\x01\n" +
+	"\butf8_end\x18\v \x01(\x03R\autf8End\x12!\n" +
+	"\fhas_previous\x18\f \x01(\bR\vhasPrevious\x12%\n" +
+	"\x0eprevious_start\x18\r \x01(\x03R\rpreviousStart\x12!\n" +
+	"\fprevious_end\x18\x0e \x01(\x03R\vpreviousEnd\x12:\n" +
+	"\x19previous_article_revision\x18\x0f \x01(\x05R\x17previousArticleRevision\x12\x14\n" +
+	"\x05score\x18\x10 \x01(\x01R\x05score\x12\x1d\n" +
+	"\n" +
+	"found_text\x18\x11 \x01(\tR\tfoundText\"\xb5\x01\n" +
+	"\x0fArticleRevision\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x05R\brevision\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
+	"\vtext_sha256\x18\x03 \x01(\tR\n" +
+	"textSha256\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x14\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\"\xb1\x02\n" +
+	"\x12AnnotationRevision\x12\x1f\n" +
+	"\vrevision_id\x18\x01 \x01(\x05R\n" +
+	"revisionId\x12>\n" +
+	"\bsnapshot\x18\x02 \x01(\v2\".factcheck.boltstore.v1.AnnotationR\bsnapshot\x12;\n" +
+	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x1f\n" +
+	"\vfield_paths\x18\x05 \x03(\tR\n" +
+	"fieldPaths\x120\n" +
+	"\x14restored_revision_id\x18\x06 \x01(\x05R\x12restoredRevisionId\x12\x14\n" +
+	"\x05cause\x18\a \x01(\x05R\x05cause\"\xfd\x01\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12#\n" +
 	"\rclaimant_name\x18\x02 \x01(\tR\fclaimantName\x12#\n" +
@@ -949,41 +1216,46 @@ func file_boltstore_records_proto_rawDescGZIP() []byte {
 	return file_boltstore_records_proto_rawDescData
 }
 
-var file_boltstore_records_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_boltstore_records_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_boltstore_records_proto_goTypes = []any{
 	(*Article)(nil),               // 0: factcheck.boltstore.v1.Article
 	(*Annotation)(nil),            // 1: factcheck.boltstore.v1.Annotation
 	(*Anchor)(nil),                // 2: factcheck.boltstore.v1.Anchor
-	(*Claim)(nil),                 // 3: factcheck.boltstore.v1.Claim
-	(*Verdict)(nil),               // 4: factcheck.boltstore.v1.Verdict
-	(*Citation)(nil),              // 5: factcheck.boltstore.v1.Citation
-	(*Source)(nil),                // 6: factcheck.boltstore.v1.Source
-	nil,                           // 7: factcheck.boltstore.v1.Article.LabelsEntry
-	nil,                           // 8: factcheck.boltstore.v1.Annotation.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*ArticleRevision)(nil),       // 3: factcheck.boltstore.v1.ArticleRevision
+	(*AnnotationRevision)(nil),    // 4: factcheck.boltstore.v1.AnnotationRevision
+	(*Claim)(nil),                 // 5: factcheck.boltstore.v1.Claim
+	(*Verdict)(nil),               // 6: factcheck.boltstore.v1.Verdict
+	(*Citation)(nil),              // 7: factcheck.boltstore.v1.Citation
+	(*Source)(nil),                // 8: factcheck.boltstore.v1.Source
+	nil,                           // 9: factcheck.boltstore.v1.Article.LabelsEntry
+	nil,                           // 10: factcheck.boltstore.v1.Annotation.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_boltstore_records_proto_depIdxs = []int32{
-	9,  // 0: factcheck.boltstore.v1.Article.publish_time:type_name -> google.protobuf.Timestamp
-	7,  // 1: factcheck.boltstore.v1.Article.labels:type_name -> factcheck.boltstore.v1.Article.LabelsEntry
-	9,  // 2: factcheck.boltstore.v1.Article.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 3: factcheck.boltstore.v1.Article.update_time:type_name -> google.protobuf.Timestamp
+	11, // 0: factcheck.boltstore.v1.Article.publish_time:type_name -> google.protobuf.Timestamp
+	9,  // 1: factcheck.boltstore.v1.Article.labels:type_name -> factcheck.boltstore.v1.Article.LabelsEntry
+	11, // 2: factcheck.boltstore.v1.Article.create_time:type_name -> google.protobuf.Timestamp
+	11, // 3: factcheck.boltstore.v1.Article.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: factcheck.boltstore.v1.Annotation.anchor:type_name -> factcheck.boltstore.v1.Anchor
-	3,  // 5: factcheck.boltstore.v1.Annotation.claim:type_name -> factcheck.boltstore.v1.Claim
-	4,  // 6: factcheck.boltstore.v1.Annotation.verdict:type_name -> factcheck.boltstore.v1.Verdict
-	5,  // 7: factcheck.boltstore.v1.Annotation.citations:type_name -> factcheck.boltstore.v1.Citation
-	8,  // 8: factcheck.boltstore.v1.Annotation.labels:type_name -> factcheck.boltstore.v1.Annotation.LabelsEntry
-	9,  // 9: factcheck.boltstore.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 10: factcheck.boltstore.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
-	9,  // 11: factcheck.boltstore.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
-	9,  // 12: factcheck.boltstore.v1.Source.publish_time:type_name -> google.protobuf.Timestamp
-	9,  // 13: factcheck.boltstore.v1.Source.access_time:type_name -> google.protobuf.Timestamp
-	9,  // 14: factcheck.boltstore.v1.Source.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 15: factcheck.boltstore.v1.Source.update_time:type_name -> google.protobuf.Timestamp
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	5,  // 5: factcheck.boltstore.v1.Annotation.claim:type_name -> factcheck.boltstore.v1.Claim
+	6,  // 6: factcheck.boltstore.v1.Annotation.verdict:type_name -> factcheck.boltstore.v1.Verdict
+	7,  // 7: factcheck.boltstore.v1.Annotation.citations:type_name -> factcheck.boltstore.v1.Citation
+	10, // 8: factcheck.boltstore.v1.Annotation.labels:type_name -> factcheck.boltstore.v1.Annotation.LabelsEntry
+	11, // 9: factcheck.boltstore.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
+	11, // 10: factcheck.boltstore.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
+	11, // 11: factcheck.boltstore.v1.ArticleRevision.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 12: factcheck.boltstore.v1.AnnotationRevision.snapshot:type_name -> factcheck.boltstore.v1.Annotation
+	11, // 13: factcheck.boltstore.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
+	11, // 14: factcheck.boltstore.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
+	11, // 15: factcheck.boltstore.v1.Source.publish_time:type_name -> google.protobuf.Timestamp
+	11, // 16: factcheck.boltstore.v1.Source.access_time:type_name -> google.protobuf.Timestamp
+	11, // 17: factcheck.boltstore.v1.Source.create_time:type_name -> google.protobuf.Timestamp
+	11, // 18: factcheck.boltstore.v1.Source.update_time:type_name -> google.protobuf.Timestamp
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_boltstore_records_proto_init() }
@@ -997,7 +1269,7 @@ func file_boltstore_records_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_boltstore_records_proto_rawDesc), len(file_boltstore_records_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
