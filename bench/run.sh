@@ -389,6 +389,32 @@ soak() {
 	rm -f "$db"
 }
 
+# Import: BenchmarkImport (server/bulk_bench_test.go, written with
+# BulkService) streams 100,000 annotations through a real Import over
+# loopback into a durable file and writes the same encoded records with raw
+# chunked bbolt puts in the same run; it reports both rates and their ratio.
+import_bench() {
+	if ! grep -qs 'func BenchmarkImport(' "$SRC/server/bulk_bench_test.go"; then
+		log "import: this commit has no BenchmarkImport (BulkService); skipped"
+		return 0
+	fi
+	local count line i=0
+	if ((QUICK)); then count=1; else count=${IMPORT_COUNT:-6}; fi
+	log "import: BenchmarkImport, 100,000 annotations, $count runs"
+	(cd "$SRC" && go test ./server -run '^$' -bench '^BenchmarkImport$' -benchtime 1x -count "$count" -timeout 30m) \
+		>"$RUN/import.txt" 2>&1 || {
+		tail -20 "$RUN/import.txt" >&2
+		fail "import benchmark failed: see $RUN/import.txt"
+		return 0
+	}
+	while read -r line; do
+		i=$((i + 1))
+		awk '{ printf "{"; sep=""; for (f = 3; f < NF; f += 2) { printf "%s\"%s\":%s", sep, $(f+1), $f; sep="," } print "}" }' <<<"$line" |
+			record import gotest import "" 0 0 100000 "$i"
+	done < <(grep '^BenchmarkImport' "$RUN/import.txt")
+	grep '^BenchmarkImport' "$RUN/import.txt" | sed 's/^/  /' >&2
+}
+
 crash() {
 	local start passed=true secs
 	log "crash: $CRASH_ROUNDS SIGKILL rounds (go test -run TestCrashSafety ./cmd/factcheckd)"
@@ -482,6 +508,7 @@ generate "${SIZES[@]}"
 reads
 scale
 creates
+import_bench
 soak
 crash
 etcd_peer

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,5 +98,50 @@ func TestGenAndLoad(t *testing.T) {
 	srv.Stop()
 	if err := st.Check(); err != nil {
 		t.Fatalf("after the load: %v", err)
+	}
+}
+
+// TestReport feeds the report one record of every section bench/run.sh
+// writes and checks that each table comes out.
+func TestReport(t *testing.T) {
+	load := func(rps float64) string {
+		return fmt.Sprintf(`{"mode":"x","c":16,"conns":4,"seconds":5,"ops":100,"rps":%g,"p50_us":500,"p90_us":900,"p99_us":2000,"errors":{},"error_total":0,"server_cpu_us_per_op":40,"other_cores":0.1,"server_rss_max_mb":100,"server_rss_anon_max_mb":20,"server_heap_inuse_max_mb":9,"by_op":{"get":{"ops":70,"p50_us":400,"p99_us":900}},"rss_idle_mb":90,"db_mb":2000,"heap_live_mb_max":8,"heap_goal_mb_max":16,"check_ok":true}`, rps)
+	}
+	ghz := `{"count":100,"rps":5000,"latencyDistribution":[{"percentage":50,"latency":1000000},{"percentage":90,"latency":2000000},{"percentage":99,"latency":3000000}],"statusCodeDistribution":{"OK":99,"Unavailable":1},"errorDistribution":{"rpc error: code = Unavailable desc = error reading from server: read tcp: use of closed network connection":1}}`
+	raw := `{"mode":"batch","c":64,"records":1000,"seconds":1,"records_per_sec":4000,"commits":16,"records_per_commit":62.5,"value_bytes":920,"index_keys":12,"p50_us":9000,"p99_us":20000}`
+	lines := []string{
+		`{"section":"gen","tool":"go","mode":"gen","variant":"new","c":0,"conns":0,"size":10000,"rep":0,"data":{"annotations":10000,"articles":500,"per_article":20,"sources":50,"bytes":34000000,"seconds":1.5}}`,
+		`{"section":"reads","tool":"go","mode":"health","c":16,"conns":4,"size":100000,"rep":1,"data":` + load(20000) + `}`,
+		`{"section":"reads","tool":"go","mode":"get","c":16,"conns":4,"size":100000,"rep":1,"data":` + load(15000) + `}`,
+		`{"section":"reads","tool":"ghz","mode":"health","c":16,"conns":4,"size":100000,"rep":1,"data":` + ghz + `}`,
+		`{"section":"logcost","tool":"go","mode":"get","variant":"log-warn","c":16,"conns":4,"size":100000,"rep":1,"data":` + load(16000) + `}`,
+		`{"section":"scale","tool":"go","mode":"get","c":1,"conns":1,"size":10000,"rep":1,"data":` + load(3000) + `}`,
+		`{"section":"scale","tool":"go","mode":"get","c":1,"conns":1,"size":1000000,"rep":1,"data":` + load(2900) + `}`,
+		`{"section":"memory","tool":"go","mode":"mixed","variant":"get 80% / list 20%","c":64,"conns":4,"size":1000000,"rep":1,"data":` + load(9000) + `}`,
+		`{"section":"create","tool":"go","mode":"create","c":64,"conns":4,"size":10000,"rep":1,"data":` + load(800) + `}`,
+		`{"section":"create","tool":"raw","mode":"rawbatch","variant":"batch-default","c":64,"conns":0,"size":0,"rep":1,"data":` + raw + `}`,
+		`{"section":"import","tool":"gotest","mode":"import","c":0,"conns":0,"size":100000,"rep":1,"data":{"ns/op":1e10,"records/s":20000,"raw-records/s":50000,"ratio":0.4,"records/chunk":700}}`,
+		`{"section":"soak","tool":"go","mode":"mixed","variant":"get 70% / list 20% / create 10%","c":64,"conns":4,"size":100000,"rep":1,"data":` + load(3000) + `}`,
+		`{"section":"crash","tool":"test","mode":"crash","c":0,"conns":0,"size":0,"rep":1,"data":{"rounds":20,"passed":true,"seconds":40}}`,
+		`{"section":"etcd","tool":"go","mode":"get","variant":"v3.6.16","c":16,"conns":4,"size":10000,"rep":1,"data":` + load(11000) + `}`,
+	}
+	in := filepath.Join(t.TempDir(), "results.jsonl")
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"report", "--in", in}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"### Unary reads on 100,000 annotations", "| GetAnnotation | 16 | 4 | 15,000 |", "0.75×", "(Go load generator): c=16: 0.75× (met)",
+		"| Health/Check (no-op baseline) | 16 | 4 | 5,000 |", "| 0 | 1 |",
+		"### What the per-call log line costs", "### Scale", "| 1,000,000 | 2,900 |", "### Memory under load", "| 9 MB |",
+		"### Durable writes", "0.20×", "### Import", "**not met**", "### Soak", "| pass |", "### Crash safety", "### Generated databases",
+		"### Peer: a single-node etcd", "| 1.36× |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
 }
