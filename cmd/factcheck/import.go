@@ -75,7 +75,7 @@ Exit status 1 when any record failed.`,
 	fl.BoolVar(&f.atomic, "atomic", false, "create all records or none (at most 10,000)")
 	fl.BoolVar(&f.validateOnly, "validate-only", false, "check every record and report, but write nothing")
 	fl.IntVar(&f.batch, "batch", 100, "records per message sent to the server")
-	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, lines otherwise), bar, lines or none")
+	fl.StringVar(&f.progress, "progress", "auto", "progress display: "+progressModes+" (auto: a bar on a terminal, lines otherwise)")
 	fl.StringVar(&f.report, "report", "", "failure report file (default FILE"+reportSuffix+"; none for stdin)")
 	return cmd
 }
@@ -167,10 +167,8 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	if err != nil {
 		return err
 	}
-	switch f.progress {
-	case "auto", "bar", "lines", "none":
-	default:
-		return usagef("--progress must be auto, bar, lines or none, not %q", f.progress)
+	if err := checkProgressMode(f.progress); err != nil {
+		return err
 	}
 
 	var (
@@ -233,7 +231,7 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	opts := &factcheckv1.ImportOptions{Mode: mode, ValidateOnly: f.validateOnly}
 
 	start := time.Now()
-	prog := a.startProgress(f.progress, name, size, &c)
+	prog := a.startProgress(f.progress, importMeter(name, size, &c))
 
 	var lines lineMap
 	s := &sender{

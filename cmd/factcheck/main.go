@@ -1,8 +1,9 @@
 // Command factcheck is the command-line client of a factcheck server: the
 // tool a newsroom's data person uses to import files of articles, sources and
 // claim annotations (JSON Lines, W3C Web Annotations, Hypothesis exports,
-// ClaimReview), to export them again, and to get, list, create and delete
-// single resources from scripts.
+// ClaimReview), to export them again, to get, list, create and delete
+// single resources from scripts, and to back up the server's database while
+// it serves (factcheck backup FILE; factcheckd --db FILE starts on the copy).
 //
 // Every command talks to one server, chosen by --server or FACTCHECK_SERVER
 // (default 127.0.0.1:50051), over plaintext unless a TLS option is given; a

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/client"
 	"github.com/factcheck/factcheck/server"
 	"github.com/factcheck/factcheck/store/boltstore"
 )
@@ -32,9 +33,16 @@ type result struct {
 // runCLI runs the command in-process with the given environment.
 func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
+	return runCLIFrom(t, env, strings.NewReader(stdin), args...)
+}
+
+// runCLIFrom is runCLI with any reader as stdin: a pipe the test feeds, or
+// one that fails.
+func runCLIFrom(t *testing.T, env map[string]string, stdin io.Reader, args ...string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	a := &app{
-		stdin:  strings.NewReader(stdin),
+		stdin:  stdin,
 		stdout: &stdout,
 		stderr: &stderr,
 		getenv: func(k string) string { return env[k] },
@@ -58,23 +66,120 @@ func serveGRPC(t *testing.T, srv *grpc.Server) string {
 	return lis.Addr().String()
 }
 
-// realServer starts the real server over a temporary bbolt file.
-func realServer(t *testing.T) string {
-	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "factcheck.db"), boltstore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return serveGRPC(t, server.New(st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+// testServer is the real server over a real bbolt file, which a test may
+// stop in the middle of a call and start again on the same file.
+type testServer struct {
+	t    *testing.T
+	path string
+
+	st   *boltstore.Store
+	srv  *grpc.Server
+	addr string
+	done chan struct{}
 }
 
-// fakeBulkServer serves f.
-func fakeBulkServer(t *testing.T, f *fakeBulk) string {
+// startServer starts the real server over a fresh file in t.TempDir();
+// it stops when the test ends.
+func startServer(t *testing.T) *testServer {
 	t.Helper()
-	srv := grpc.NewServer()
-	factcheckv1.RegisterBulkServiceServer(srv, f)
-	return serveGRPC(t, srv)
+	s := &testServer{t: t, path: filepath.Join(t.TempDir(), "factcheck.db")}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// realServer starts the real server and returns its address.
+func realServer(t *testing.T) string {
+	t.Helper()
+	return startServer(t).addr
+}
+
+// start (re)opens the file and serves it on a new port.
+func (s *testServer) start() {
+	s.t.Helper()
+	st, err := boltstore.Open(s.path, boltstore.Options{NoSync: true})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		st.Close()
+		s.t.Fatal(err)
+	}
+	s.st, s.addr, s.done = st, lis.Addr().String(), make(chan struct{})
+	s.srv = server.New(st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	go func(srv *grpc.Server, done chan struct{}) { defer close(done); _ = srv.Serve(lis) }(s.srv, s.done)
+}
+
+// stop drops every connection and call at once, as a crashing or killed
+// server does to its clients, then closes the file.
+func (s *testServer) stop() {
+	if s.srv == nil {
+		return
+	}
+	s.srv.Stop()
+	<-s.done
+	if err := s.st.Close(); err != nil {
+		s.t.Error(err)
+	}
+	s.srv, s.st = nil, nil
+}
+
+func (s *testServer) env() map[string]string {
+	return map[string]string{envServer: s.addr}
+}
+
+// client is a client of the server, for a test to look at what it holds.
+func (s *testServer) client() *client.Client {
+	s.t.Helper()
+	c, err := client.New(s.t.Context(), s.addr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// holdings are the records a server holds, by kind.
+type holdings struct{ articles, sources, annotations int }
+
+// holds counts what the server holds, through the API.
+func (s *testServer) holds() holdings {
+	s.t.Helper()
+	c := s.client()
+	ctx := s.t.Context()
+	var h holdings
+	for token := ""; ; {
+		resp, err := c.Articles().ListArticles(ctx, &factcheckv1.ListArticlesRequest{PageSize: 1000, PageToken: token})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		h.articles += len(resp.GetArticles())
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	for token := ""; ; {
+		resp, err := c.Sources().ListSources(ctx, &factcheckv1.ListSourcesRequest{PageSize: 1000, PageToken: token})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		h.sources += len(resp.GetSources())
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	for token := ""; ; {
+		resp, err := c.Annotations().ListAnnotations(ctx, &factcheckv1.ListAnnotationsRequest{Parent: "articles/-", PageSize: 1000, PageToken: token})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		h.annotations += len(resp.GetAnnotations())
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	return h
 }
 
 func TestGlobalFlagPrecedence(t *testing.T) {

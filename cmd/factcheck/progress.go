@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -12,10 +13,31 @@ import (
 )
 
 // progressLineEvery is how often plain progress lines are printed, at the
-// latest; a line is also printed at each further tenth of the input.
+// latest; a line is also printed at each further tenth of the work.
 const progressLineEvery = 2 * time.Second
 
-// progress shows how far an import has come until stopped.
+// progressModes are the values of --progress.
+const progressModes = "auto, bar, lines or none"
+
+func checkProgressMode(mode string) error {
+	switch mode {
+	case "auto", "bar", "lines", "none":
+		return nil
+	}
+	return usagef("--progress must be %s, not %q", progressModes, mode)
+}
+
+// meter is what a progress display follows: work measured in bytes (the one
+// measure an import knows in advance, and all a backup has), plus the words
+// around it.
+type meter struct {
+	size     int64         // bytes in all; <= 0 when not known
+	done     *atomic.Int64 // bytes so far, updated while the display reads it
+	describe func() string // the bar's description
+	line     func(done int64) string
+}
+
+// progress shows how far an import or a backup has come until stopped.
 type progress struct {
 	stopOnce sync.Once
 	quit     chan struct{}
@@ -33,7 +55,7 @@ func (p *progress) stop() {
 // startProgress starts the display mode asks for: a bar on a terminal, plain
 // lines otherwise (logs and CI keep every line of them; a bar would fill
 // them with carriage returns).
-func (a *app) startProgress(mode, name string, size int64, c *counts) *progress {
+func (a *app) startProgress(mode string, m meter) *progress {
 	if mode == "auto" {
 		mode = "lines"
 		if a.stderrIsTTY {
@@ -43,22 +65,21 @@ func (a *app) startProgress(mode, name string, size int64, c *counts) *progress 
 	p := &progress{quit: make(chan struct{}), done: make(chan struct{})}
 	switch mode {
 	case "bar":
-		go p.bar(a.stderr, name, size, c)
+		go p.bar(a.stderr, m)
 	case "lines":
-		go p.lines(a.stderr, name, size, c, time.Now)
+		go p.lines(a.stderr, m, time.Now)
 	default:
 		close(p.done)
 	}
 	return p
 }
 
-// bar draws a progress bar over the bytes read, the one measure known in
-// advance; the record counts go in its description.
-func (p *progress) bar(w io.Writer, name string, size int64, c *counts) {
+// bar draws a progress bar over the bytes.
+func (p *progress) bar(w io.Writer, m meter) {
 	defer close(p.done)
-	bar := progressbar.NewOptions64(size,
+	bar := progressbar.NewOptions64(m.size,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(name),
+		progressbar.OptionSetDescription(m.describe()),
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
@@ -69,8 +90,8 @@ func (p *progress) bar(w io.Writer, name string, size int64, c *counts) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		bar.Describe(fmt.Sprintf("%s: %d sent, %d done, %d failed", name, c.sent.Load(), c.done(), c.failed.Load()+c.unreadable.Load()))
-		bar.Set64(c.bytesRead.Load())
+		bar.Describe(m.describe())
+		bar.Set64(m.done.Load())
 		select {
 		case <-p.quit:
 			bar.Finish()
@@ -81,8 +102,8 @@ func (p *progress) bar(w io.Writer, name string, size int64, c *counts) {
 }
 
 // lines prints a progress line every progressLineEvery or every tenth of
-// the input, whichever comes first.
-func (p *progress) lines(w io.Writer, name string, size int64, c *counts, now func() time.Time) {
+// the work, whichever comes first.
+func (p *progress) lines(w io.Writer, m meter, now func() time.Time) {
 	defer close(p.done)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -94,20 +115,32 @@ func (p *progress) lines(w io.Writer, name string, size int64, c *counts, now fu
 			return
 		case <-tick.C:
 		}
-		read := c.bytesRead.Load()
+		done := m.done.Load()
 		tenth := int64(-1)
-		if size > 0 {
-			tenth = read * 10 / size
+		if m.size > 0 {
+			tenth = done * 10 / m.size
 		}
 		if now().Sub(last) < progressLineEvery && tenth <= lastTenth {
 			continue
 		}
 		last, lastTenth = now(), tenth
-		fmt.Fprintln(w, progressLine(name, size, read, c))
+		fmt.Fprintln(w, m.line(done))
 	}
 }
 
-// progressLine is one plain progress line:
+// importMeter follows an import by the bytes of its input read.
+func importMeter(name string, size int64, c *counts) meter {
+	return meter{
+		size: size,
+		done: &c.bytesRead,
+		describe: func() string {
+			return fmt.Sprintf("%s: %d sent, %d done, %d failed", name, c.sent.Load(), c.done(), c.failed.Load()+c.unreadable.Load())
+		},
+		line: func(read int64) string { return progressLine(name, size, read, c) },
+	}
+}
+
+// progressLine is one plain progress line of an import:
 //
 //	import big.jsonl: 40% read, 2000 sent, 1900 done (1890 created, 5 existing, 5 failed)
 func progressLine(name string, size, read int64, c *counts) string {

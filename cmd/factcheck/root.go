@@ -112,8 +112,8 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "factcheck",
 		Short: "Command-line client of a factcheck server",
 		Long: `factcheck talks to a factcheck server: it imports and exports articles,
-sources and claim annotations in bulk, and gets, lists, creates and deletes
-single resources for scripts.
+sources and claim annotations in bulk, gets, lists, creates and deletes
+single resources for scripts, and backs up the server's database.
 
 The server is --server or $` + envServer + ` (default ` + defaultServer + `), reached over
 plaintext unless --tls, --tls-ca or --tls-cert is given. A token from --token
@@ -132,7 +132,7 @@ Exit status: 0 on success, 1 on a failed call or failed import records,
 	pf.StringVar(&a.global.tlsCA, "tls-ca", "", "PEM file of CA certificates to verify the server with (implies --tls)")
 	pf.StringVar(&a.global.tlsCert, "tls-cert", "", "PEM client certificate, with --tls-key (implies --tls)")
 	pf.StringVar(&a.global.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
-	pf.DurationVar(&a.global.timeout, "timeout", 30*time.Second, "deadline of each single call (not of import and export streams)")
+	pf.DurationVar(&a.global.timeout, "timeout", 30*time.Second, "deadline of each single call (not of import, export and backup streams)")
 
 	root.AddCommand(
 		a.getCommand(),
@@ -141,6 +141,7 @@ Exit status: 0 on success, 1 on a failed call or failed import records,
 		a.deleteCommand(),
 		a.importCommand(),
 		a.exportCommand(),
+		a.backupCommand(),
 	)
 	return root
 }

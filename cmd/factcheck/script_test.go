@@ -26,6 +26,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/client"
+	"github.com/factcheck/factcheck/store/boltstore"
 )
 
 // TestMain makes the test binary double as the factcheck command, so that
@@ -49,12 +51,18 @@ var updateScripts = flag.Bool("update-scripts", false, "rewrite cmp golden files
 //	                           kill -9 it; with URL, first wait until the article with
 //	                           that url exists, and fail if the annotation with external
 //	                           id LASTEXT exists already (the import would be over)
+//	factcheckd-await NAME URL [LASTEXT]
+//	                           wait as factcheckd-kill does, without the kill
 //	exits N CMD ARGS...        run CMD and expect exit status N
 //	gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-prefix P] [-unreadable L,...] [-invalid L,...]
 //	                           write a JSONL import file (see genRecords)
 //	lines N [FILE]             expect N non-empty lines in FILE (default stdout)
 //	cmpjsonl A B               expect the same JSON lines in A and B, in any order,
 //	                           ignoring the fields a server assigns
+//	consistent                 expect every annotation on $FACTCHECK_SERVER to have its
+//	                           article and cited sources there; print the counts
+//	dbcheck FILE               open FILE as a stopped database and run the store's
+//	                           own consistency check (pages, indexes, revisions)
 func TestScripts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end scripts build and run factcheckd; skipped with -short")
@@ -86,6 +94,9 @@ func TestScripts(t *testing.T) {
 			"factcheckd-start": cmdDaemonStart,
 			"factcheckd-stop":  cmdDaemonStop,
 			"factcheckd-kill":  cmdDaemonKill,
+			"factcheckd-await": cmdDaemonAwait,
+			"consistent":       cmdConsistent,
+			"dbcheck":          cmdDBCheck,
 			"exits":            cmdExits,
 			"gen-records":      cmdGenRecords,
 			"lines":            cmdLines,
@@ -228,6 +239,13 @@ func cmdDaemonKill(ts *testscript.TestScript, neg bool, args []string) {
 	err := <-d.done
 	d.done <- err
 	ts.Logf("factcheckd %s killed: %v", args[0], err)
+}
+
+func cmdDaemonAwait(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: factcheckd-await NAME URL [LASTEXT]")
+	}
+	waitMidImport(ts, runningDaemon(ts, args[0]).addr, args[1], args[2:])
 }
 
 // waitMidImport waits until the article with url exists and checks that
@@ -485,4 +503,70 @@ func cmdGenRecords(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(w.Flush())
 	ts.Check(f.Close())
 	fmt.Fprintf(ts.Stdout(), "lines: %d\narticles: %d\nsources: %d\nannotations: %d\n", line, want.articles, want.sources, want.annotations)
+}
+
+// cmdConsistent reads everything the server holds through the API and
+// checks the references between records: a backup that copied some pages
+// from before a commit and some from after would break them.
+func cmdConsistent(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: consistent")
+	}
+	c, err := client.New(context.Background(), ts.Getenv(envServer))
+	ts.Check(err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	articles, sources := map[string]bool{}, map[string]bool{}
+	for token := ""; ; {
+		resp, err := c.Articles().ListArticles(ctx, &factcheckv1.ListArticlesRequest{PageSize: 1000, PageToken: token})
+		ts.Check(err)
+		for _, a := range resp.GetArticles() {
+			articles[a.GetName()] = true
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	for token := ""; ; {
+		resp, err := c.Sources().ListSources(ctx, &factcheckv1.ListSourcesRequest{PageSize: 1000, PageToken: token})
+		ts.Check(err)
+		for _, s := range resp.GetSources() {
+			sources[s.GetName()] = true
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	annotations := 0
+	for token := ""; ; {
+		resp, err := c.Annotations().ListAnnotations(ctx, &factcheckv1.ListAnnotationsRequest{Parent: "articles/-", PageSize: 1000, PageToken: token})
+		ts.Check(err)
+		for _, a := range resp.GetAnnotations() {
+			annotations++
+			parent, _, ok := strings.Cut(a.GetName(), "/annotations/")
+			if !ok || !articles[parent] {
+				ts.Fatalf("annotation %s: its article %s is missing", a.GetName(), parent)
+			}
+			for _, cit := range a.GetCitations() {
+				if !sources[cit.GetSource()] {
+					ts.Fatalf("annotation %s cites %s, which is missing", a.GetName(), cit.GetSource())
+				}
+			}
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	fmt.Fprintf(ts.Stdout(), "articles: %d\nsources: %d\nannotations: %d\n", len(articles), len(sources), annotations)
+}
+
+func cmdDBCheck(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dbcheck FILE")
+	}
+	st, err := boltstore.Open(ts.MkAbs(args[0]), boltstore.Options{})
+	ts.Check(err)
+	defer st.Close()
+	ts.Check(st.Check())
 }
