@@ -8,9 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,6 +115,38 @@ func benchServer(b *testing.B, dir string) (factcheckv1.BulkServiceClient, func(
 	}
 }
 
+// usage is what the process has used so far: CPU time (user and system, the
+// client's share included) and bytes written to storage. Unlike wall time
+// they hardly depend on what else the machine runs.
+type usage struct {
+	cpu     time.Duration
+	written int64
+}
+
+func currentUsage() usage {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	u := usage{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	if b, err := os.ReadFile("/proc/self/io"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+				u.written, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+	}
+	return u
+}
+
+func (u usage) since(start usage) usage {
+	return usage{cpu: u.cpu - start.cpu, written: u.written - start.written}
+}
+
+// report adds the usage per record to b's metrics.
+func (u usage) report(b *testing.B, records float64) {
+	b.ReportMetric(float64(u.cpu.Microseconds())/records, "cpu-µs/record")
+	b.ReportMetric(float64(u.written)/records, "written-B/record")
+}
+
 // importOnce streams msgs into a fresh server in dir and returns how long
 // the import took, from the first message to the summary, and the number of
 // chunks (progress messages).
@@ -209,12 +244,21 @@ func BenchmarkImport(b *testing.B) {
 	records := float64(len(encoded))
 	var imp, raw time.Duration
 	var chunks int
+	var used usage
+	var rawWritten int64
 	for b.Loop() {
+		start := currentUsage()
 		took, n := importOnce(b, b.TempDir(), msgs)
+		u := currentUsage().since(start)
+		used.cpu, used.written = used.cpu+u.cpu, used.written+u.written
 		imp += took
 		chunks += n
+		start = currentUsage()
 		raw += rawPuts(b, b.TempDir(), encoded, 1000)
+		rawWritten += currentUsage().since(start).written
 	}
+	used.report(b, records*float64(b.N))
+	b.ReportMetric(float64(rawWritten)/(records*float64(b.N)), "raw-written-B/record")
 	importRate := records * float64(b.N) / imp.Seconds()
 	rawRate := records * float64(b.N) / raw.Seconds()
 	b.ReportMetric(importRate, "records/s")
@@ -235,11 +279,13 @@ func BenchmarkImportChunkSize(b *testing.B) {
 			defer server.SetImportChunk(limit, 4<<20)()
 			var imp time.Duration
 			var chunks int
+			start := currentUsage()
 			for b.Loop() {
 				took, n := importOnce(b, b.TempDir(), msgs)
 				imp += took
 				chunks += n
 			}
+			currentUsage().since(start).report(b, float64(len(encoded)*b.N))
 			b.ReportMetric(float64(len(encoded))*float64(b.N)/imp.Seconds(), "records/s")
 			b.ReportMetric(float64(len(encoded))*float64(b.N)/float64(chunks), "records/chunk")
 		})
