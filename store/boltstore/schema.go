@@ -5,9 +5,8 @@
 // query planning of List calls, and the integrity rules of the store.Store
 // contract (uniqueness, references between records, anchoring).
 //
-// Beyond store.Store, a *Store offers CreateAnnotations (chunked bulk
-// loads in one transaction each), Check (page and index consistency) and
-// RebuildIndexes (repair, or backfill in a migration).
+// Beyond store.Store, a *Store offers Check (page and index consistency)
+// and RebuildIndexes (repair, or backfill in a migration).
 //
 // It depends on store (the contract it implements), store/filter (to evaluate
 // list filters), anchor (to resolve spans inside the write transaction) and
