@@ -181,3 +181,52 @@ func batchItemError(err error) error {
 	}
 	return inField(prefix, &e)
 }
+
+func (s *annotationService) ListAnnotationRevisions(ctx context.Context, req *factcheckv1.ListAnnotationRevisionsRequest) (*factcheckv1.ListAnnotationRevisionsResponse, error) {
+	var v validator
+	articleID, id := v.annotationName("parent", req.GetParent())
+	size := v.pageSize("page_size", req.GetPageSize())
+	oldestFirst := v.revisionOrder("order_by", req.GetOrderBy(), "revision_id")
+	fp := pageQuery{method: "ListAnnotationRevisions", parent: req.GetParent(), order: orderSpec{Desc: !oldestFirst}}.fingerprint()
+	token := v.pageToken("page_token", req.GetPageToken(), fp)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	revs, next, err := s.st.ListAnnotationRevisions(ctx, articleID, id, store.RevisionQuery{PageSize: size, PageToken: token, OldestFirst: oldestFirst})
+	if err != nil {
+		return nil, err
+	}
+	resp := &factcheckv1.ListAnnotationRevisionsResponse{NextPageToken: encodePageToken(fp, next)}
+	for _, r := range revs {
+		resp.Revisions = append(resp.Revisions, annotationRevisionToProto(r))
+	}
+	return resp, nil
+}
+
+func (s *annotationService) GetAnnotationRevision(ctx context.Context, req *factcheckv1.GetAnnotationRevisionRequest) (*factcheckv1.GetAnnotationRevisionResponse, error) {
+	var v validator
+	articleID, id, n := v.annotationRevisionName("name", req.GetName())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	r, err := s.st.GetAnnotationRevision(ctx, articleID, id, n)
+	if err != nil {
+		return nil, err
+	}
+	return &factcheckv1.GetAnnotationRevisionResponse{Revision: annotationRevisionToProto(r)}, nil
+}
+
+func (s *annotationService) RollbackAnnotation(ctx context.Context, req *factcheckv1.RollbackAnnotationRequest) (*factcheckv1.RollbackAnnotationResponse, error) {
+	var v validator
+	articleID, id := v.annotationName("name", req.GetName())
+	n := v.revisionID("revision_id", req.GetRevisionId())
+	v.etag("etag", req.GetEtag())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	a, err := s.st.RollbackAnnotation(ctx, articleID, id, n, req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &factcheckv1.RollbackAnnotationResponse{Annotation: annotationToProto(a)}, nil
+}

@@ -147,3 +147,57 @@ func (s *articleService) DeleteArticle(ctx context.Context, req *factcheckv1.Del
 	}
 	return &factcheckv1.DeleteArticleResponse{}, nil
 }
+
+func (s *articleService) ListArticleRevisions(ctx context.Context, req *factcheckv1.ListArticleRevisionsRequest) (*factcheckv1.ListArticleRevisionsResponse, error) {
+	var v validator
+	id := v.articleName("parent", req.GetParent())
+	size := v.pageSize("page_size", req.GetPageSize())
+	oldestFirst := v.revisionOrder("order_by", req.GetOrderBy(), "revision")
+	v.enum("view", protoreflect.EnumNumber(req.GetView()), factcheckv1.ArticleView_ARTICLE_VIEW_UNSPECIFIED.Descriptor())
+	full := req.GetView() == factcheckv1.ArticleView_ARTICLE_VIEW_FULL
+	view := factcheckv1.ArticleView_ARTICLE_VIEW_BASIC
+	if full {
+		view = factcheckv1.ArticleView_ARTICLE_VIEW_FULL
+	}
+	fp := pageQuery{method: "ListArticleRevisions", parent: req.GetParent(), order: orderSpec{Desc: !oldestFirst}, view: int32(view)}.fingerprint()
+	token := v.pageToken("page_token", req.GetPageToken(), fp)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	q := store.RevisionQuery{PageSize: size, PageToken: token, OldestFirst: oldestFirst}
+	resp := &factcheckv1.ListArticleRevisionsResponse{}
+	textBytes := 0
+	for {
+		// Texts are bounded as in ListArticles: see fullViewTextBudget.
+		if full {
+			q.PageSize = max(1, min(size-len(resp.Revisions), (fullViewTextBudget-textBytes)/maxTextBytes))
+		}
+		revs, next, err := s.st.ListArticleRevisions(ctx, id, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range revs {
+			resp.Revisions = append(resp.Revisions, articleRevisionToProto(r, full))
+			textBytes += len(r.Text)
+		}
+		q.PageToken = next
+		if !full || next == "" || len(resp.Revisions) >= size || textBytes >= fullViewTextBudget {
+			break
+		}
+	}
+	resp.NextPageToken = encodePageToken(fp, q.PageToken)
+	return resp, nil
+}
+
+func (s *articleService) GetArticleRevision(ctx context.Context, req *factcheckv1.GetArticleRevisionRequest) (*factcheckv1.GetArticleRevisionResponse, error) {
+	var v validator
+	id, n := v.articleRevisionName("name", req.GetName())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	r, err := s.st.GetArticleRevision(ctx, id, n)
+	if err != nil {
+		return nil, err
+	}
+	return &factcheckv1.GetArticleRevisionResponse{Revision: articleRevisionToProto(r, true)}, nil
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -200,6 +201,8 @@ func annotationToProto(a *store.Annotation) *factcheckv1.Annotation {
 			Status:          factcheckv1.Anchor_Status(a.Anchor.Status),
 			Utf16:           &factcheckv1.Span{Start: int32(a.Anchor.UTF16.Start), End: int32(a.Anchor.UTF16.End)},
 			Utf8:            &factcheckv1.Span{Start: int32(a.Anchor.UTF8.Start), End: int32(a.Anchor.UTF8.End)},
+			MatchScore:      a.Anchor.Score,
+			FoundText:       a.Anchor.FoundText,
 		},
 		Claim: &factcheckv1.Claim{
 			Text:      a.Claim.Text,
@@ -212,6 +215,11 @@ func annotationToProto(a *store.Annotation) *factcheckv1.Annotation {
 		CreateTime: timeToProto(a.CreateTime),
 		UpdateTime: timeToProto(a.UpdateTime),
 		Etag:       a.Etag,
+		RevisionId: revisionID(a.RevisionID),
+	}
+	if prev := a.Anchor.Previous; prev != nil {
+		p.Anchor.PreviousPosition = &factcheckv1.TextPositionSelector{Start: int32(prev.Start), End: int32(prev.End)}
+		p.Anchor.PreviousArticleRevision = a.Anchor.PreviousRevision
 	}
 	if a.Anchor.HasPosition {
 		p.Anchor.Position = &factcheckv1.TextPositionSelector{Start: int32(a.Anchor.Start), End: int32(a.Anchor.End)}
@@ -240,4 +248,42 @@ func annotationToProto(a *store.Annotation) *factcheckv1.Annotation {
 		})
 	}
 	return p
+}
+
+// --- revisions ---
+
+// revisionID spells an annotation revision number as the API's opaque
+// revision_id; "" for none.
+func revisionID(n int32) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.Itoa(int(n))
+}
+
+func articleRevisionToProto(r *store.ArticleRevision, withText bool) *factcheckv1.ArticleRevision {
+	p := &factcheckv1.ArticleRevision{
+		Name:       r.Name(),
+		Revision:   r.Revision,
+		TextSha256: r.TextSHA256,
+		CreateTime: timeToProto(r.CreateTime),
+		Actor:      r.Actor,
+	}
+	if withText {
+		p.Text = r.Text
+	}
+	return p
+}
+
+func annotationRevisionToProto(r *store.AnnotationRevision) *factcheckv1.AnnotationRevision {
+	return &factcheckv1.AnnotationRevision{
+		Name:               r.Name(),
+		RevisionId:         revisionID(r.RevisionID),
+		Annotation:         annotationToProto(r.Annotation),
+		CreateTime:         timeToProto(r.CreateTime),
+		Actor:              r.Actor,
+		FieldPaths:         cloneStrings(r.FieldPaths),
+		RestoredRevisionId: revisionID(r.RestoredRevisionID),
+		Cause:              factcheckv1.AnnotationRevision_Cause(r.Cause),
+	}
 }

@@ -35,6 +35,7 @@ const (
 	reasonInvalidLabel      = "INVALID_LABEL"
 	reasonInvalidPosition   = "INVALID_POSITION"
 	reasonInvalidUpdateMask = "INVALID_UPDATE_MASK"
+	reasonInvalidRevisionID = "INVALID_REVISION_ID"
 	reasonInvalidPageSize   = "INVALID_PAGE_SIZE"
 	reasonInvalidOrderBy    = "INVALID_ORDER_BY"
 	reasonInvalidFilter     = "INVALID_FILTER"
@@ -281,6 +282,10 @@ func joinField(prefix, field string) string {
 // resourceType names the API message of a resource name, for ResourceInfo.
 func resourceType(name string) string {
 	switch {
+	case strings.Contains(name, "/annotations/") && strings.Contains(name, "/revisions/"):
+		return "factcheck.v1.AnnotationRevision"
+	case strings.Contains(name, "/revisions/"):
+		return "factcheck.v1.ArticleRevision"
 	case strings.Contains(name, "/annotations/"):
 		return "factcheck.v1.Annotation"
 	case strings.HasPrefix(name, "articles/"):

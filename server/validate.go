@@ -285,6 +285,86 @@ func (v *validator) annotationName(field, name string) (articleID, id string) {
 	return parts[1], parts[3]
 }
 
+// revisionNumber matches a revision number as names spell it: no sign, no
+// leading zero, within int32.
+var revisionNumber = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
+
+// parseRevision parses a revision number, or reports false.
+func parseRevision(s string) (int32, bool) {
+	if !revisionNumber.MatchString(s) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	return int32(n), err == nil
+}
+
+// articleRevisionName parses `articles/{article}/revisions/{revision}`.
+func (v *validator) articleRevisionName(field, name string) (articleID string, revision int32) {
+	if !v.required(field, name, "name the revision as `articles/{article}/revisions/{revision}`") {
+		return "", 0
+	}
+	parts := strings.Split(name, "/")
+	ok := len(parts) == 4 && parts[0] == "articles" && parts[2] == "revisions" && segmentPattern.MatchString(parts[1])
+	if ok {
+		revision, ok = parseRevision(parts[3])
+	}
+	if !ok {
+		v.add(field, reasonInvalidName, "%q is not an article revision name; write `articles/{article}/revisions/{revision}` with a revision number from 1, e.g. \"articles/shafaq-talks/revisions/2\"", name)
+		return "", 0
+	}
+	return parts[1], revision
+}
+
+// annotationRevisionName parses
+// `articles/{article}/annotations/{annotation}/revisions/{revision_id}`.
+func (v *validator) annotationRevisionName(field, name string) (articleID, id string, revision int32) {
+	if !v.required(field, name, "name the revision as `articles/{article}/annotations/{annotation}/revisions/{revision_id}`") {
+		return "", "", 0
+	}
+	parts := strings.Split(name, "/")
+	ok := len(parts) == 6 && parts[0] == "articles" && parts[2] == "annotations" && parts[4] == "revisions" &&
+		segmentPattern.MatchString(parts[1]) && segmentPattern.MatchString(parts[3])
+	if ok {
+		revision, ok = parseRevision(parts[5])
+	}
+	if !ok {
+		v.add(field, reasonInvalidName, "%q is not an annotation revision name; write `articles/{article}/annotations/{annotation}/revisions/{revision_id}`, e.g. \"articles/shafaq-talks/annotations/talks-before-oct-7/revisions/3\"", name)
+		return "", "", 0
+	}
+	return parts[1], parts[3], revision
+}
+
+// revisionID parses a revision_id field: a revision number from 1.
+func (v *validator) revisionID(field, s string) int32 {
+	if !v.required(field, s, "give the revision_id of the revision to restore, as ListAnnotationRevisions returns it") {
+		return 0
+	}
+	n, ok := parseRevision(s)
+	if !ok {
+		v.add(field, reasonInvalidRevisionID, "%q is not a revision ID; revision IDs are numbers from 1, as ListAnnotationRevisions returns them", s)
+	}
+	return n
+}
+
+// revisionOrder parses the order_by of a revisions list: key, `key desc`
+// (the default, newest first) or `key asc`. It reports oldest first.
+func (v *validator) revisionOrder(field, s, key string) bool {
+	words := strings.Fields(s)
+	switch {
+	case len(words) == 0:
+		return false
+	case words[0] != key || len(words) > 2:
+	case len(words) == 1:
+		return true
+	case words[1] == "asc":
+		return true
+	case words[1] == "desc":
+		return false
+	}
+	v.add(field, reasonInvalidOrderBy, "%q is not an accepted order; use \"%s desc\" (the default, newest first) or \"%s\" (oldest first)", s, key, key)
+	return false
+}
+
 // annotationParent parses the parent of ListAnnotations; `articles/-`
 // (every article) comes back as "".
 func (v *validator) annotationParent(field, name string, allowAll bool) string {

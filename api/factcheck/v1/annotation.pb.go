@@ -221,13 +221,18 @@ type Anchor_Status int32
 const (
 	// Not computed.
 	Anchor_STATUS_UNSPECIFIED Anchor_Status = 0
-	// The quote is at the stored position of the current revision.
+	// The quote is unchanged where the span was: text inserted or deleted
+	// before it shifts the position but keeps this status.
 	Anchor_STATUS_ANCHORED Anchor_Status = 1
-	// The quote was found again at another position after the text changed.
+	// The quote was found word for word elsewhere after the text changed
+	// (previous_position says where it was).
 	Anchor_STATUS_MOVED Anchor_Status = 2
-	// Only an approximate match of the quote was found after the text changed.
+	// Only an approximate match of the quote was found after the text
+	// changed: whitespace differs, or words under the claim were edited
+	// (match_score and found_text say how close and what it says now).
 	Anchor_STATUS_FUZZY Anchor_Status = 3
-	// The quote could not be found after the text changed.
+	// The quote could not be found after the text changed. The position
+	// still counts into article_revision, the last revision that had it.
 	Anchor_STATUS_ORPHANED Anchor_Status = 4
 )
 
@@ -329,6 +334,73 @@ func (Claimant_Kind) EnumDescriptor() ([]byte, []int) {
 	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{6, 0}
 }
 
+// Cause says what made a revision.
+type AnnotationRevision_Cause int32
+
+const (
+	// Not stated.
+	AnnotationRevision_CAUSE_UNSPECIFIED AnnotationRevision_Cause = 0
+	// CreateAnnotation, BatchCreateAnnotations or an import created the
+	// annotation.
+	AnnotationRevision_CAUSE_CREATE AnnotationRevision_Cause = 1
+	// UpdateAnnotation changed it.
+	AnnotationRevision_CAUSE_UPDATE AnnotationRevision_Cause = 2
+	// The server re-anchored it after its article's text changed.
+	AnnotationRevision_CAUSE_REANCHOR AnnotationRevision_Cause = 3
+	// RollbackAnnotation restored an earlier revision.
+	AnnotationRevision_CAUSE_ROLLBACK AnnotationRevision_Cause = 4
+	// The annotation existed before history was kept; this is its state
+	// at that time.
+	AnnotationRevision_CAUSE_MIGRATED AnnotationRevision_Cause = 5
+)
+
+// Enum value maps for AnnotationRevision_Cause.
+var (
+	AnnotationRevision_Cause_name = map[int32]string{
+		0: "CAUSE_UNSPECIFIED",
+		1: "CAUSE_CREATE",
+		2: "CAUSE_UPDATE",
+		3: "CAUSE_REANCHOR",
+		4: "CAUSE_ROLLBACK",
+		5: "CAUSE_MIGRATED",
+	}
+	AnnotationRevision_Cause_value = map[string]int32{
+		"CAUSE_UNSPECIFIED": 0,
+		"CAUSE_CREATE":      1,
+		"CAUSE_UPDATE":      2,
+		"CAUSE_REANCHOR":    3,
+		"CAUSE_ROLLBACK":    4,
+		"CAUSE_MIGRATED":    5,
+	}
+)
+
+func (x AnnotationRevision_Cause) Enum() *AnnotationRevision_Cause {
+	p := new(AnnotationRevision_Cause)
+	*p = x
+	return p
+}
+
+func (x AnnotationRevision_Cause) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AnnotationRevision_Cause) Descriptor() protoreflect.EnumDescriptor {
+	return file_factcheck_v1_annotation_proto_enumTypes[5].Descriptor()
+}
+
+func (AnnotationRevision_Cause) Type() protoreflect.EnumType {
+	return &file_factcheck_v1_annotation_proto_enumTypes[5]
+}
+
+func (x AnnotationRevision_Cause) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AnnotationRevision_Cause.Descriptor instead.
+func (AnnotationRevision_Cause) EnumDescriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{21, 0}
+}
+
 // Annotation is a claim annotation: a checkable claim found at an exact span
 // of an article, with its verdict and the evidence for it.
 type Annotation struct {
@@ -361,7 +433,11 @@ type Annotation struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Checksum of the stored annotation. Send it back on update or delete to make
 	// the write conditional: a stale etag fails with ABORTED.
-	Etag          string `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only. The revision this state of the annotation is (AIP-162):
+	// "1" at creation, then the next number with every write, re-anchoring and
+	// rollback included. Treat it as an opaque ID.
+	RevisionId    string `protobuf:"bytes,13,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -480,6 +556,13 @@ func (x *Annotation) GetEtag() string {
 	return ""
 }
 
+func (x *Annotation) GetRevisionId() string {
+	if x != nil {
+		return x.RevisionId
+	}
+	return ""
+}
+
 // Anchor locates a span of an article's text, the way W3C Web Annotation
 // selectors do. quote.exact is required. With position, the text at
 // [start, end) must equal quote.exact. Without position, the server finds
@@ -494,7 +577,8 @@ type Anchor struct {
 	Quote *TextQuoteSelector `protobuf:"bytes,1,opt,name=quote,proto3" json:"quote,omitempty"`
 	// Optional on input. The span in Unicode code points of the article text.
 	Position *TextPositionSelector `protobuf:"bytes,2,opt,name=position,proto3" json:"position,omitempty"`
-	// Output only. The article revision the anchor points into.
+	// Output only. The article revision the position counts into: the
+	// current one unless the status is STATUS_ORPHANED.
 	ArticleRevision int32 `protobuf:"varint,3,opt,name=article_revision,json=articleRevision,proto3" json:"article_revision,omitempty"`
 	// Output only. Whether the anchor still points at its quote.
 	Status Anchor_Status `protobuf:"varint,4,opt,name=status,proto3,enum=factcheck.v1.Anchor_Status" json:"status,omitempty"`
@@ -502,7 +586,25 @@ type Anchor struct {
 	// indices).
 	Utf16 *Span `protobuf:"bytes,5,opt,name=utf16,proto3" json:"utf16,omitempty"`
 	// Output only. The same span in UTF-8 bytes (Go string indices).
-	Utf8          *Span `protobuf:"bytes,6,opt,name=utf8,proto3" json:"utf8,omitempty"`
+	Utf8 *Span `protobuf:"bytes,6,opt,name=utf8,proto3" json:"utf8,omitempty"`
+	// Output only. Where the span was, in code points of
+	// previous_article_revision, before the text change that made the status
+	// STATUS_MOVED or STATUS_FUZZY; unset for the other statuses.
+	PreviousPosition *TextPositionSelector `protobuf:"bytes,7,opt,name=previous_position,json=previousPosition,proto3" json:"previous_position,omitempty"`
+	// Output only. The article revision previous_position counts into.
+	PreviousArticleRevision int32 `protobuf:"varint,8,opt,name=previous_article_revision,json=previousArticleRevision,proto3" json:"previous_article_revision,omitempty"`
+	// Output only. How closely the text at position matches the quote, in
+	// [0.75, 1), for STATUS_FUZZY (0.99 when only whitespace differs); for
+	// STATUS_ORPHANED, the best score found, below 0.75 (or 0). 0 for the
+	// other statuses. A match scores (50·quote + 20·prefix + 20·suffix +
+	// 2·position) / 92, as the Hypothesis client scores one: each part is 1
+	// minus the edit distance over the length, position the distance from
+	// where the old span maps.
+	MatchScore float64 `protobuf:"fixed64,9,opt,name=match_score,json=matchScore,proto3" json:"match_score,omitempty"`
+	// Output only. For STATUS_FUZZY, the text now at position, which differs
+	// from quote.exact (the words as annotated, kept so the claim's original
+	// wording stays on record).
+	FoundText     string `protobuf:"bytes,10,opt,name=found_text,json=foundText,proto3" json:"found_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -577,6 +679,34 @@ func (x *Anchor) GetUtf8() *Span {
 		return x.Utf8
 	}
 	return nil
+}
+
+func (x *Anchor) GetPreviousPosition() *TextPositionSelector {
+	if x != nil {
+		return x.PreviousPosition
+	}
+	return nil
+}
+
+func (x *Anchor) GetPreviousArticleRevision() int32 {
+	if x != nil {
+		return x.PreviousArticleRevision
+	}
+	return 0
+}
+
+func (x *Anchor) GetMatchScore() float64 {
+	if x != nil {
+		return x.MatchScore
+	}
+	return 0
+}
+
+func (x *Anchor) GetFoundText() string {
+	if x != nil {
+		return x.FoundText
+	}
+	return ""
 }
 
 // TextQuoteSelector names a span by its words (W3C TextQuoteSelector).
@@ -1679,11 +1809,469 @@ func (x *BatchCreateAnnotationsResponse) GetAnnotations() []*Annotation {
 	return nil
 }
 
+// AnnotationRevision is an annotation as one write left it (AIP-162).
+type AnnotationRevision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. Resource name,
+	// `articles/{article}/annotations/{annotation}/revisions/{revision_id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only. The revision's ID: "1" for the first, then the next
+	// number, without gaps.
+	RevisionId string `protobuf:"bytes,2,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
+	// Output only. The annotation as this revision left it; its revision_id is
+	// the one above.
+	Annotation *Annotation `protobuf:"bytes,3,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	// Output only. When the write happened.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only. Who wrote (empty until authentication exists, and for
+	// re-anchoring, which the server does).
+	Actor string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Output only. The fields that differ from the previous revision, as
+	// update_mask paths (`verdict.rating`, `anchor.position`); empty for the
+	// first revision.
+	FieldPaths []string `protobuf:"bytes,6,rep,name=field_paths,json=fieldPaths,proto3" json:"field_paths,omitempty"`
+	// Output only. For a rollback, the revision_id whose content it restored.
+	RestoredRevisionId string `protobuf:"bytes,7,opt,name=restored_revision_id,json=restoredRevisionId,proto3" json:"restored_revision_id,omitempty"`
+	// Output only. What made the revision.
+	Cause         AnnotationRevision_Cause `protobuf:"varint,8,opt,name=cause,proto3,enum=factcheck.v1.AnnotationRevision_Cause" json:"cause,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnnotationRevision) Reset() {
+	*x = AnnotationRevision{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnnotationRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnnotationRevision) ProtoMessage() {}
+
+func (x *AnnotationRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnnotationRevision.ProtoReflect.Descriptor instead.
+func (*AnnotationRevision) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *AnnotationRevision) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AnnotationRevision) GetRevisionId() string {
+	if x != nil {
+		return x.RevisionId
+	}
+	return ""
+}
+
+func (x *AnnotationRevision) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
+func (x *AnnotationRevision) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *AnnotationRevision) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AnnotationRevision) GetFieldPaths() []string {
+	if x != nil {
+		return x.FieldPaths
+	}
+	return nil
+}
+
+func (x *AnnotationRevision) GetRestoredRevisionId() string {
+	if x != nil {
+		return x.RestoredRevisionId
+	}
+	return ""
+}
+
+func (x *AnnotationRevision) GetCause() AnnotationRevision_Cause {
+	if x != nil {
+		return x.Cause
+	}
+	return AnnotationRevision_CAUSE_UNSPECIFIED
+}
+
+// ListAnnotationRevisionsRequest is the request of
+// AnnotationService.ListAnnotationRevisions.
+type ListAnnotationRevisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The annotation,
+	// `articles/{article}/annotations/{annotation}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Optional. Maximum number of revisions to return: 0 means 50, values above
+	// 1,000 are treated as 1,000, negative values are refused.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Optional. next_page_token from a previous call with the same parent and
+	// order_by.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Optional. `revision_id desc` (the default: newest first) or
+	// `revision_id` (oldest first; `revision_id asc` says the same).
+	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAnnotationRevisionsRequest) Reset() {
+	*x = ListAnnotationRevisionsRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAnnotationRevisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnnotationRevisionsRequest) ProtoMessage() {}
+
+func (x *ListAnnotationRevisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnnotationRevisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListAnnotationRevisionsRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListAnnotationRevisionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListAnnotationRevisionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAnnotationRevisionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAnnotationRevisionsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+// ListAnnotationRevisionsResponse is the response of
+// AnnotationService.ListAnnotationRevisions.
+type ListAnnotationRevisionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of revisions.
+	Revisions []*AnnotationRevision `protobuf:"bytes,1,rep,name=revisions,proto3" json:"revisions,omitempty"`
+	// Token for the next page; empty exactly when no more revisions remain.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAnnotationRevisionsResponse) Reset() {
+	*x = ListAnnotationRevisionsResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAnnotationRevisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnnotationRevisionsResponse) ProtoMessage() {}
+
+func (x *ListAnnotationRevisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnnotationRevisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListAnnotationRevisionsResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListAnnotationRevisionsResponse) GetRevisions() []*AnnotationRevision {
+	if x != nil {
+		return x.Revisions
+	}
+	return nil
+}
+
+func (x *ListAnnotationRevisionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// GetAnnotationRevisionRequest is the request of
+// AnnotationService.GetAnnotationRevision.
+type GetAnnotationRevisionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the revision,
+	// `articles/{article}/annotations/{annotation}/revisions/{revision_id}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAnnotationRevisionRequest) Reset() {
+	*x = GetAnnotationRevisionRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAnnotationRevisionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAnnotationRevisionRequest) ProtoMessage() {}
+
+func (x *GetAnnotationRevisionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAnnotationRevisionRequest.ProtoReflect.Descriptor instead.
+func (*GetAnnotationRevisionRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetAnnotationRevisionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetAnnotationRevisionResponse is the response of
+// AnnotationService.GetAnnotationRevision.
+type GetAnnotationRevisionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision.
+	Revision      *AnnotationRevision `protobuf:"bytes,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAnnotationRevisionResponse) Reset() {
+	*x = GetAnnotationRevisionResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAnnotationRevisionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAnnotationRevisionResponse) ProtoMessage() {}
+
+func (x *GetAnnotationRevisionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAnnotationRevisionResponse.ProtoReflect.Descriptor instead.
+func (*GetAnnotationRevisionResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetAnnotationRevisionResponse) GetRevision() *AnnotationRevision {
+	if x != nil {
+		return x.Revision
+	}
+	return nil
+}
+
+// RollbackAnnotationRequest is the request of
+// AnnotationService.RollbackAnnotation.
+type RollbackAnnotationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the annotation,
+	// `articles/{article}/annotations/{annotation}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Required. The revision whose content to restore.
+	RevisionId string `protobuf:"bytes,2,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
+	// Optional. When set, the rollback happens only if it matches the
+	// annotation's stored etag.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackAnnotationRequest) Reset() {
+	*x = RollbackAnnotationRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackAnnotationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackAnnotationRequest) ProtoMessage() {}
+
+func (x *RollbackAnnotationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackAnnotationRequest.ProtoReflect.Descriptor instead.
+func (*RollbackAnnotationRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RollbackAnnotationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RollbackAnnotationRequest) GetRevisionId() string {
+	if x != nil {
+		return x.RevisionId
+	}
+	return ""
+}
+
+func (x *RollbackAnnotationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// RollbackAnnotationResponse is the response of
+// AnnotationService.RollbackAnnotation.
+type RollbackAnnotationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The annotation after the rollback, at its new revision.
+	Annotation    *Annotation `protobuf:"bytes,1,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackAnnotationResponse) Reset() {
+	*x = RollbackAnnotationResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackAnnotationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackAnnotationResponse) ProtoMessage() {}
+
+func (x *RollbackAnnotationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackAnnotationResponse.ProtoReflect.Descriptor instead.
+func (*RollbackAnnotationResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RollbackAnnotationResponse) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
 var File_factcheck_v1_annotation_proto protoreflect.FileDescriptor
 
 const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\n" +
-	"\x1dfactcheck/v1/annotation.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x05\n" +
+	"\x1dfactcheck/v1/annotation.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x05\n" +
 	"\n" +
 	"Annotation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
@@ -1701,7 +2289,9 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\f \x01(\tR\x04etag\x1a9\n" +
+	"\x04etag\x18\f \x01(\tR\x04etag\x12\x1f\n" +
+	"\vrevision_id\x18\r \x01(\tR\n" +
+	"revisionId\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"n\n" +
@@ -1710,14 +2300,21 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\vSTATE_DRAFT\x10\x01\x12\x13\n" +
 	"\x0fSTATE_IN_REVIEW\x10\x02\x12\x13\n" +
 	"\x0fSTATE_PUBLISHED\x10\x03\x12\x13\n" +
-	"\x0fSTATE_RETRACTED\x10\x04\"\xa1\x03\n" +
+	"\x0fSTATE_RETRACTED\x10\x04\"\xee\x04\n" +
 	"\x06Anchor\x125\n" +
 	"\x05quote\x18\x01 \x01(\v2\x1f.factcheck.v1.TextQuoteSelectorR\x05quote\x12>\n" +
 	"\bposition\x18\x02 \x01(\v2\".factcheck.v1.TextPositionSelectorR\bposition\x12)\n" +
 	"\x10article_revision\x18\x03 \x01(\x05R\x0farticleRevision\x123\n" +
 	"\x06status\x18\x04 \x01(\x0e2\x1b.factcheck.v1.Anchor.StatusR\x06status\x12(\n" +
 	"\x05utf16\x18\x05 \x01(\v2\x12.factcheck.v1.SpanR\x05utf16\x12&\n" +
-	"\x04utf8\x18\x06 \x01(\v2\x12.factcheck.v1.SpanR\x04utf8\"n\n" +
+	"\x04utf8\x18\x06 \x01(\v2\x12.factcheck.v1.SpanR\x04utf8\x12O\n" +
+	"\x11previous_position\x18\a \x01(\v2\".factcheck.v1.TextPositionSelectorR\x10previousPosition\x12:\n" +
+	"\x19previous_article_revision\x18\b \x01(\x05R\x17previousArticleRevision\x12\x1f\n" +
+	"\vmatch_score\x18\t \x01(\x01R\n" +
+	"matchScore\x12\x1d\n" +
+	"\n" +
+	"found_text\x18\n" +
+	" \x01(\tR\tfoundText\"n\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTATUS_ANCHORED\x10\x01\x12\x10\n" +
@@ -1801,7 +2398,50 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12A\n" +
 	"\brequests\x18\x02 \x03(\v2%.factcheck.v1.CreateAnnotationRequestR\brequests\"\\\n" +
 	"\x1eBatchCreateAnnotationsResponse\x12:\n" +
-	"\vannotations\x18\x01 \x03(\v2\x18.factcheck.v1.AnnotationR\vannotations*\xb2\x01\n" +
+	"\vannotations\x18\x01 \x03(\v2\x18.factcheck.v1.AnnotationR\vannotations\"\xe7\x03\n" +
+	"\x12AnnotationRevision\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vrevision_id\x18\x02 \x01(\tR\n" +
+	"revisionId\x128\n" +
+	"\n" +
+	"annotation\x18\x03 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
+	"annotation\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x14\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\x12\x1f\n" +
+	"\vfield_paths\x18\x06 \x03(\tR\n" +
+	"fieldPaths\x120\n" +
+	"\x14restored_revision_id\x18\a \x01(\tR\x12restoredRevisionId\x12<\n" +
+	"\x05cause\x18\b \x01(\x0e2&.factcheck.v1.AnnotationRevision.CauseR\x05cause\"~\n" +
+	"\x05Cause\x12\x15\n" +
+	"\x11CAUSE_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fCAUSE_CREATE\x10\x01\x12\x10\n" +
+	"\fCAUSE_UPDATE\x10\x02\x12\x12\n" +
+	"\x0eCAUSE_REANCHOR\x10\x03\x12\x12\n" +
+	"\x0eCAUSE_ROLLBACK\x10\x04\x12\x12\n" +
+	"\x0eCAUSE_MIGRATED\x10\x05\"\x8f\x01\n" +
+	"\x1eListAnnotationRevisionsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x19\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\"\x89\x01\n" +
+	"\x1fListAnnotationRevisionsResponse\x12>\n" +
+	"\trevisions\x18\x01 \x03(\v2 .factcheck.v1.AnnotationRevisionR\trevisions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"2\n" +
+	"\x1cGetAnnotationRevisionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"]\n" +
+	"\x1dGetAnnotationRevisionResponse\x12<\n" +
+	"\brevision\x18\x01 \x01(\v2 .factcheck.v1.AnnotationRevisionR\brevision\"d\n" +
+	"\x19RollbackAnnotationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vrevision_id\x18\x02 \x01(\tR\n" +
+	"revisionId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"V\n" +
+	"\x1aRollbackAnnotationResponse\x128\n" +
+	"\n" +
+	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
+	"annotation*\xb2\x01\n" +
 	"\x06Rating\x12\x16\n" +
 	"\x12RATING_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vRATING_TRUE\x10\x01\x12\x16\n" +
@@ -1815,14 +2455,17 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x12STANCE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTANCE_SUPPORTS\x10\x01\x12\x12\n" +
 	"\x0eSTANCE_REFUTES\x10\x02\x12\x12\n" +
-	"\x0eSTANCE_CONTEXT\x10\x032\xeb\x04\n" +
+	"\x0eSTANCE_CONTEXT\x10\x032\xbe\a\n" +
 	"\x11AnnotationService\x12a\n" +
 	"\x10CreateAnnotation\x12%.factcheck.v1.CreateAnnotationRequest\x1a&.factcheck.v1.CreateAnnotationResponse\x12X\n" +
 	"\rGetAnnotation\x12\".factcheck.v1.GetAnnotationRequest\x1a#.factcheck.v1.GetAnnotationResponse\x12^\n" +
 	"\x0fListAnnotations\x12$.factcheck.v1.ListAnnotationsRequest\x1a%.factcheck.v1.ListAnnotationsResponse\x12a\n" +
 	"\x10UpdateAnnotation\x12%.factcheck.v1.UpdateAnnotationRequest\x1a&.factcheck.v1.UpdateAnnotationResponse\x12a\n" +
 	"\x10DeleteAnnotation\x12%.factcheck.v1.DeleteAnnotationRequest\x1a&.factcheck.v1.DeleteAnnotationResponse\x12s\n" +
-	"\x16BatchCreateAnnotations\x12+.factcheck.v1.BatchCreateAnnotationsRequest\x1a,.factcheck.v1.BatchCreateAnnotationsResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
+	"\x16BatchCreateAnnotations\x12+.factcheck.v1.BatchCreateAnnotationsRequest\x1a,.factcheck.v1.BatchCreateAnnotationsResponse\x12v\n" +
+	"\x17ListAnnotationRevisions\x12,.factcheck.v1.ListAnnotationRevisionsRequest\x1a-.factcheck.v1.ListAnnotationRevisionsResponse\x12p\n" +
+	"\x15GetAnnotationRevision\x12*.factcheck.v1.GetAnnotationRevisionRequest\x1a+.factcheck.v1.GetAnnotationRevisionResponse\x12g\n" +
+	"\x12RollbackAnnotation\x12'.factcheck.v1.RollbackAnnotationRequest\x1a(.factcheck.v1.RollbackAnnotationResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
 
 var (
 	file_factcheck_v1_annotation_proto_rawDescOnce sync.Once
@@ -1836,84 +2479,105 @@ func file_factcheck_v1_annotation_proto_rawDescGZIP() []byte {
 	return file_factcheck_v1_annotation_proto_rawDescData
 }
 
-var file_factcheck_v1_annotation_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_factcheck_v1_annotation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_factcheck_v1_annotation_proto_goTypes = []any{
-	(Rating)(0),                            // 0: factcheck.v1.Rating
-	(Stance)(0),                            // 1: factcheck.v1.Stance
-	(Annotation_State)(0),                  // 2: factcheck.v1.Annotation.State
-	(Anchor_Status)(0),                     // 3: factcheck.v1.Anchor.Status
-	(Claimant_Kind)(0),                     // 4: factcheck.v1.Claimant.Kind
-	(*Annotation)(nil),                     // 5: factcheck.v1.Annotation
-	(*Anchor)(nil),                         // 6: factcheck.v1.Anchor
-	(*TextQuoteSelector)(nil),              // 7: factcheck.v1.TextQuoteSelector
-	(*TextPositionSelector)(nil),           // 8: factcheck.v1.TextPositionSelector
-	(*Span)(nil),                           // 9: factcheck.v1.Span
-	(*Claim)(nil),                          // 10: factcheck.v1.Claim
-	(*Claimant)(nil),                       // 11: factcheck.v1.Claimant
-	(*Verdict)(nil),                        // 12: factcheck.v1.Verdict
-	(*Citation)(nil),                       // 13: factcheck.v1.Citation
-	(*CreateAnnotationRequest)(nil),        // 14: factcheck.v1.CreateAnnotationRequest
-	(*CreateAnnotationResponse)(nil),       // 15: factcheck.v1.CreateAnnotationResponse
-	(*GetAnnotationRequest)(nil),           // 16: factcheck.v1.GetAnnotationRequest
-	(*GetAnnotationResponse)(nil),          // 17: factcheck.v1.GetAnnotationResponse
-	(*ListAnnotationsRequest)(nil),         // 18: factcheck.v1.ListAnnotationsRequest
-	(*ListAnnotationsResponse)(nil),        // 19: factcheck.v1.ListAnnotationsResponse
-	(*UpdateAnnotationRequest)(nil),        // 20: factcheck.v1.UpdateAnnotationRequest
-	(*UpdateAnnotationResponse)(nil),       // 21: factcheck.v1.UpdateAnnotationResponse
-	(*DeleteAnnotationRequest)(nil),        // 22: factcheck.v1.DeleteAnnotationRequest
-	(*DeleteAnnotationResponse)(nil),       // 23: factcheck.v1.DeleteAnnotationResponse
-	(*BatchCreateAnnotationsRequest)(nil),  // 24: factcheck.v1.BatchCreateAnnotationsRequest
-	(*BatchCreateAnnotationsResponse)(nil), // 25: factcheck.v1.BatchCreateAnnotationsResponse
-	nil,                                    // 26: factcheck.v1.Annotation.LabelsEntry
-	(*timestamppb.Timestamp)(nil),          // 27: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),          // 28: google.protobuf.FieldMask
+	(Rating)(0),                             // 0: factcheck.v1.Rating
+	(Stance)(0),                             // 1: factcheck.v1.Stance
+	(Annotation_State)(0),                   // 2: factcheck.v1.Annotation.State
+	(Anchor_Status)(0),                      // 3: factcheck.v1.Anchor.Status
+	(Claimant_Kind)(0),                      // 4: factcheck.v1.Claimant.Kind
+	(AnnotationRevision_Cause)(0),           // 5: factcheck.v1.AnnotationRevision.Cause
+	(*Annotation)(nil),                      // 6: factcheck.v1.Annotation
+	(*Anchor)(nil),                          // 7: factcheck.v1.Anchor
+	(*TextQuoteSelector)(nil),               // 8: factcheck.v1.TextQuoteSelector
+	(*TextPositionSelector)(nil),            // 9: factcheck.v1.TextPositionSelector
+	(*Span)(nil),                            // 10: factcheck.v1.Span
+	(*Claim)(nil),                           // 11: factcheck.v1.Claim
+	(*Claimant)(nil),                        // 12: factcheck.v1.Claimant
+	(*Verdict)(nil),                         // 13: factcheck.v1.Verdict
+	(*Citation)(nil),                        // 14: factcheck.v1.Citation
+	(*CreateAnnotationRequest)(nil),         // 15: factcheck.v1.CreateAnnotationRequest
+	(*CreateAnnotationResponse)(nil),        // 16: factcheck.v1.CreateAnnotationResponse
+	(*GetAnnotationRequest)(nil),            // 17: factcheck.v1.GetAnnotationRequest
+	(*GetAnnotationResponse)(nil),           // 18: factcheck.v1.GetAnnotationResponse
+	(*ListAnnotationsRequest)(nil),          // 19: factcheck.v1.ListAnnotationsRequest
+	(*ListAnnotationsResponse)(nil),         // 20: factcheck.v1.ListAnnotationsResponse
+	(*UpdateAnnotationRequest)(nil),         // 21: factcheck.v1.UpdateAnnotationRequest
+	(*UpdateAnnotationResponse)(nil),        // 22: factcheck.v1.UpdateAnnotationResponse
+	(*DeleteAnnotationRequest)(nil),         // 23: factcheck.v1.DeleteAnnotationRequest
+	(*DeleteAnnotationResponse)(nil),        // 24: factcheck.v1.DeleteAnnotationResponse
+	(*BatchCreateAnnotationsRequest)(nil),   // 25: factcheck.v1.BatchCreateAnnotationsRequest
+	(*BatchCreateAnnotationsResponse)(nil),  // 26: factcheck.v1.BatchCreateAnnotationsResponse
+	(*AnnotationRevision)(nil),              // 27: factcheck.v1.AnnotationRevision
+	(*ListAnnotationRevisionsRequest)(nil),  // 28: factcheck.v1.ListAnnotationRevisionsRequest
+	(*ListAnnotationRevisionsResponse)(nil), // 29: factcheck.v1.ListAnnotationRevisionsResponse
+	(*GetAnnotationRevisionRequest)(nil),    // 30: factcheck.v1.GetAnnotationRevisionRequest
+	(*GetAnnotationRevisionResponse)(nil),   // 31: factcheck.v1.GetAnnotationRevisionResponse
+	(*RollbackAnnotationRequest)(nil),       // 32: factcheck.v1.RollbackAnnotationRequest
+	(*RollbackAnnotationResponse)(nil),      // 33: factcheck.v1.RollbackAnnotationResponse
+	nil,                                     // 34: factcheck.v1.Annotation.LabelsEntry
+	(*timestamppb.Timestamp)(nil),           // 35: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 36: google.protobuf.FieldMask
 }
 var file_factcheck_v1_annotation_proto_depIdxs = []int32{
-	6,  // 0: factcheck.v1.Annotation.anchor:type_name -> factcheck.v1.Anchor
-	10, // 1: factcheck.v1.Annotation.claim:type_name -> factcheck.v1.Claim
-	12, // 2: factcheck.v1.Annotation.verdict:type_name -> factcheck.v1.Verdict
-	13, // 3: factcheck.v1.Annotation.citations:type_name -> factcheck.v1.Citation
+	7,  // 0: factcheck.v1.Annotation.anchor:type_name -> factcheck.v1.Anchor
+	11, // 1: factcheck.v1.Annotation.claim:type_name -> factcheck.v1.Claim
+	13, // 2: factcheck.v1.Annotation.verdict:type_name -> factcheck.v1.Verdict
+	14, // 3: factcheck.v1.Annotation.citations:type_name -> factcheck.v1.Citation
 	2,  // 4: factcheck.v1.Annotation.state:type_name -> factcheck.v1.Annotation.State
-	26, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
-	27, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
-	27, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 8: factcheck.v1.Anchor.quote:type_name -> factcheck.v1.TextQuoteSelector
-	8,  // 9: factcheck.v1.Anchor.position:type_name -> factcheck.v1.TextPositionSelector
+	34, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
+	35, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
+	35, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 8: factcheck.v1.Anchor.quote:type_name -> factcheck.v1.TextQuoteSelector
+	9,  // 9: factcheck.v1.Anchor.position:type_name -> factcheck.v1.TextPositionSelector
 	3,  // 10: factcheck.v1.Anchor.status:type_name -> factcheck.v1.Anchor.Status
-	9,  // 11: factcheck.v1.Anchor.utf16:type_name -> factcheck.v1.Span
-	9,  // 12: factcheck.v1.Anchor.utf8:type_name -> factcheck.v1.Span
-	11, // 13: factcheck.v1.Claim.claimant:type_name -> factcheck.v1.Claimant
-	27, // 14: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
-	4,  // 15: factcheck.v1.Claimant.kind:type_name -> factcheck.v1.Claimant.Kind
-	0,  // 16: factcheck.v1.Verdict.rating:type_name -> factcheck.v1.Rating
-	1,  // 17: factcheck.v1.Citation.stance:type_name -> factcheck.v1.Stance
-	5,  // 18: factcheck.v1.CreateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
-	5,  // 19: factcheck.v1.CreateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	5,  // 20: factcheck.v1.GetAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	5,  // 21: factcheck.v1.ListAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
-	5,  // 22: factcheck.v1.UpdateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
-	28, // 23: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 24: factcheck.v1.UpdateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	14, // 25: factcheck.v1.BatchCreateAnnotationsRequest.requests:type_name -> factcheck.v1.CreateAnnotationRequest
-	5,  // 26: factcheck.v1.BatchCreateAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
-	14, // 27: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
-	16, // 28: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
-	18, // 29: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
-	20, // 30: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
-	22, // 31: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
-	24, // 32: factcheck.v1.AnnotationService.BatchCreateAnnotations:input_type -> factcheck.v1.BatchCreateAnnotationsRequest
-	15, // 33: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
-	17, // 34: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
-	19, // 35: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
-	21, // 36: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
-	23, // 37: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
-	25, // 38: factcheck.v1.AnnotationService.BatchCreateAnnotations:output_type -> factcheck.v1.BatchCreateAnnotationsResponse
-	33, // [33:39] is the sub-list for method output_type
-	27, // [27:33] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	10, // 11: factcheck.v1.Anchor.utf16:type_name -> factcheck.v1.Span
+	10, // 12: factcheck.v1.Anchor.utf8:type_name -> factcheck.v1.Span
+	9,  // 13: factcheck.v1.Anchor.previous_position:type_name -> factcheck.v1.TextPositionSelector
+	12, // 14: factcheck.v1.Claim.claimant:type_name -> factcheck.v1.Claimant
+	35, // 15: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
+	4,  // 16: factcheck.v1.Claimant.kind:type_name -> factcheck.v1.Claimant.Kind
+	0,  // 17: factcheck.v1.Verdict.rating:type_name -> factcheck.v1.Rating
+	1,  // 18: factcheck.v1.Citation.stance:type_name -> factcheck.v1.Stance
+	6,  // 19: factcheck.v1.CreateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 20: factcheck.v1.CreateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 21: factcheck.v1.GetAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 22: factcheck.v1.ListAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
+	6,  // 23: factcheck.v1.UpdateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
+	36, // 24: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 25: factcheck.v1.UpdateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	15, // 26: factcheck.v1.BatchCreateAnnotationsRequest.requests:type_name -> factcheck.v1.CreateAnnotationRequest
+	6,  // 27: factcheck.v1.BatchCreateAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
+	6,  // 28: factcheck.v1.AnnotationRevision.annotation:type_name -> factcheck.v1.Annotation
+	35, // 29: factcheck.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 30: factcheck.v1.AnnotationRevision.cause:type_name -> factcheck.v1.AnnotationRevision.Cause
+	27, // 31: factcheck.v1.ListAnnotationRevisionsResponse.revisions:type_name -> factcheck.v1.AnnotationRevision
+	27, // 32: factcheck.v1.GetAnnotationRevisionResponse.revision:type_name -> factcheck.v1.AnnotationRevision
+	6,  // 33: factcheck.v1.RollbackAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	15, // 34: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
+	17, // 35: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
+	19, // 36: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
+	21, // 37: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
+	23, // 38: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
+	25, // 39: factcheck.v1.AnnotationService.BatchCreateAnnotations:input_type -> factcheck.v1.BatchCreateAnnotationsRequest
+	28, // 40: factcheck.v1.AnnotationService.ListAnnotationRevisions:input_type -> factcheck.v1.ListAnnotationRevisionsRequest
+	30, // 41: factcheck.v1.AnnotationService.GetAnnotationRevision:input_type -> factcheck.v1.GetAnnotationRevisionRequest
+	32, // 42: factcheck.v1.AnnotationService.RollbackAnnotation:input_type -> factcheck.v1.RollbackAnnotationRequest
+	16, // 43: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
+	18, // 44: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
+	20, // 45: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
+	22, // 46: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
+	24, // 47: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
+	26, // 48: factcheck.v1.AnnotationService.BatchCreateAnnotations:output_type -> factcheck.v1.BatchCreateAnnotationsResponse
+	29, // 49: factcheck.v1.AnnotationService.ListAnnotationRevisions:output_type -> factcheck.v1.ListAnnotationRevisionsResponse
+	31, // 50: factcheck.v1.AnnotationService.GetAnnotationRevision:output_type -> factcheck.v1.GetAnnotationRevisionResponse
+	33, // 51: factcheck.v1.AnnotationService.RollbackAnnotation:output_type -> factcheck.v1.RollbackAnnotationResponse
+	43, // [43:52] is the sub-list for method output_type
+	34, // [34:43] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_annotation_proto_init() }
@@ -1926,8 +2590,8 @@ func file_factcheck_v1_annotation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_annotation_proto_rawDesc), len(file_factcheck_v1_annotation_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   22,
+			NumEnums:      6,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

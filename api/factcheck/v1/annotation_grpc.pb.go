@@ -19,12 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AnnotationService_CreateAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/CreateAnnotation"
-	AnnotationService_GetAnnotation_FullMethodName          = "/factcheck.v1.AnnotationService/GetAnnotation"
-	AnnotationService_ListAnnotations_FullMethodName        = "/factcheck.v1.AnnotationService/ListAnnotations"
-	AnnotationService_UpdateAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/UpdateAnnotation"
-	AnnotationService_DeleteAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/DeleteAnnotation"
-	AnnotationService_BatchCreateAnnotations_FullMethodName = "/factcheck.v1.AnnotationService/BatchCreateAnnotations"
+	AnnotationService_CreateAnnotation_FullMethodName        = "/factcheck.v1.AnnotationService/CreateAnnotation"
+	AnnotationService_GetAnnotation_FullMethodName           = "/factcheck.v1.AnnotationService/GetAnnotation"
+	AnnotationService_ListAnnotations_FullMethodName         = "/factcheck.v1.AnnotationService/ListAnnotations"
+	AnnotationService_UpdateAnnotation_FullMethodName        = "/factcheck.v1.AnnotationService/UpdateAnnotation"
+	AnnotationService_DeleteAnnotation_FullMethodName        = "/factcheck.v1.AnnotationService/DeleteAnnotation"
+	AnnotationService_BatchCreateAnnotations_FullMethodName  = "/factcheck.v1.AnnotationService/BatchCreateAnnotations"
+	AnnotationService_ListAnnotationRevisions_FullMethodName = "/factcheck.v1.AnnotationService/ListAnnotationRevisions"
+	AnnotationService_GetAnnotationRevision_FullMethodName   = "/factcheck.v1.AnnotationService/GetAnnotationRevision"
+	AnnotationService_RollbackAnnotation_FullMethodName      = "/factcheck.v1.AnnotationService/RollbackAnnotation"
 )
 
 // AnnotationServiceClient is the client API for AnnotationService service.
@@ -56,6 +59,24 @@ type AnnotationServiceClient interface {
 	// names the failing request by index (`requests[2].annotation.claim.text`).
 	// At most 1,000 requests.
 	BatchCreateAnnotations(ctx context.Context, in *BatchCreateAnnotationsRequest, opts ...grpc.CallOption) (*BatchCreateAnnotationsResponse, error)
+	// ListAnnotationRevisions returns an annotation's history (AIP-162),
+	// newest first unless order_by says otherwise. Every write of the
+	// annotation adds a revision: its creation, each update, each re-anchoring
+	// after its article's text changed, and each rollback. Deleting the
+	// annotation deletes its history.
+	ListAnnotationRevisions(ctx context.Context, in *ListAnnotationRevisionsRequest, opts ...grpc.CallOption) (*ListAnnotationRevisionsResponse, error)
+	// GetAnnotationRevision returns one revision of an annotation,
+	// `articles/{article}/annotations/{annotation}/revisions/{revision_id}`.
+	GetAnnotationRevision(ctx context.Context, in *GetAnnotationRevisionRequest, opts ...grpc.CallOption) (*GetAnnotationRevisionResponse, error)
+	// RollbackAnnotation restores the content of an earlier revision (anchor
+	// quote and position, claim, verdict, citations, state, labels,
+	// external_id) as a new revision, and returns the annotation. The restored
+	// quote is located in the article's current text as re-anchoring would
+	// locate it; when the words are no longer there verbatim the rollback
+	// fails with FAILED_PRECONDITION (QUOTE_NOT_IN_TEXT), as it does when a
+	// cited source has been deleted since (SOURCE_NOT_FOUND). A stale etag
+	// fails with ABORTED.
+	RollbackAnnotation(ctx context.Context, in *RollbackAnnotationRequest, opts ...grpc.CallOption) (*RollbackAnnotationResponse, error)
 }
 
 type annotationServiceClient struct {
@@ -126,6 +147,36 @@ func (c *annotationServiceClient) BatchCreateAnnotations(ctx context.Context, in
 	return out, nil
 }
 
+func (c *annotationServiceClient) ListAnnotationRevisions(ctx context.Context, in *ListAnnotationRevisionsRequest, opts ...grpc.CallOption) (*ListAnnotationRevisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAnnotationRevisionsResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_ListAnnotationRevisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *annotationServiceClient) GetAnnotationRevision(ctx context.Context, in *GetAnnotationRevisionRequest, opts ...grpc.CallOption) (*GetAnnotationRevisionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAnnotationRevisionResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_GetAnnotationRevision_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *annotationServiceClient) RollbackAnnotation(ctx context.Context, in *RollbackAnnotationRequest, opts ...grpc.CallOption) (*RollbackAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RollbackAnnotationResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_RollbackAnnotation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnnotationServiceServer is the server API for AnnotationService service.
 // All implementations must embed UnimplementedAnnotationServiceServer
 // for forward compatibility.
@@ -155,6 +206,24 @@ type AnnotationServiceServer interface {
 	// names the failing request by index (`requests[2].annotation.claim.text`).
 	// At most 1,000 requests.
 	BatchCreateAnnotations(context.Context, *BatchCreateAnnotationsRequest) (*BatchCreateAnnotationsResponse, error)
+	// ListAnnotationRevisions returns an annotation's history (AIP-162),
+	// newest first unless order_by says otherwise. Every write of the
+	// annotation adds a revision: its creation, each update, each re-anchoring
+	// after its article's text changed, and each rollback. Deleting the
+	// annotation deletes its history.
+	ListAnnotationRevisions(context.Context, *ListAnnotationRevisionsRequest) (*ListAnnotationRevisionsResponse, error)
+	// GetAnnotationRevision returns one revision of an annotation,
+	// `articles/{article}/annotations/{annotation}/revisions/{revision_id}`.
+	GetAnnotationRevision(context.Context, *GetAnnotationRevisionRequest) (*GetAnnotationRevisionResponse, error)
+	// RollbackAnnotation restores the content of an earlier revision (anchor
+	// quote and position, claim, verdict, citations, state, labels,
+	// external_id) as a new revision, and returns the annotation. The restored
+	// quote is located in the article's current text as re-anchoring would
+	// locate it; when the words are no longer there verbatim the rollback
+	// fails with FAILED_PRECONDITION (QUOTE_NOT_IN_TEXT), as it does when a
+	// cited source has been deleted since (SOURCE_NOT_FOUND). A stale etag
+	// fails with ABORTED.
+	RollbackAnnotation(context.Context, *RollbackAnnotationRequest) (*RollbackAnnotationResponse, error)
 	mustEmbedUnimplementedAnnotationServiceServer()
 }
 
@@ -182,6 +251,15 @@ func (UnimplementedAnnotationServiceServer) DeleteAnnotation(context.Context, *D
 }
 func (UnimplementedAnnotationServiceServer) BatchCreateAnnotations(context.Context, *BatchCreateAnnotationsRequest) (*BatchCreateAnnotationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method BatchCreateAnnotations not implemented")
+}
+func (UnimplementedAnnotationServiceServer) ListAnnotationRevisions(context.Context, *ListAnnotationRevisionsRequest) (*ListAnnotationRevisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAnnotationRevisions not implemented")
+}
+func (UnimplementedAnnotationServiceServer) GetAnnotationRevision(context.Context, *GetAnnotationRevisionRequest) (*GetAnnotationRevisionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAnnotationRevision not implemented")
+}
+func (UnimplementedAnnotationServiceServer) RollbackAnnotation(context.Context, *RollbackAnnotationRequest) (*RollbackAnnotationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RollbackAnnotation not implemented")
 }
 func (UnimplementedAnnotationServiceServer) mustEmbedUnimplementedAnnotationServiceServer() {}
 func (UnimplementedAnnotationServiceServer) testEmbeddedByValue()                           {}
@@ -312,6 +390,60 @@ func _AnnotationService_BatchCreateAnnotations_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnnotationService_ListAnnotationRevisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAnnotationRevisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).ListAnnotationRevisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_ListAnnotationRevisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).ListAnnotationRevisions(ctx, req.(*ListAnnotationRevisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AnnotationService_GetAnnotationRevision_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAnnotationRevisionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).GetAnnotationRevision(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_GetAnnotationRevision_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).GetAnnotationRevision(ctx, req.(*GetAnnotationRevisionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AnnotationService_RollbackAnnotation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollbackAnnotationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).RollbackAnnotation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_RollbackAnnotation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).RollbackAnnotation(ctx, req.(*RollbackAnnotationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnnotationService_ServiceDesc is the grpc.ServiceDesc for AnnotationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -342,6 +474,18 @@ var AnnotationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "BatchCreateAnnotations",
 			Handler:    _AnnotationService_BatchCreateAnnotations_Handler,
+		},
+		{
+			MethodName: "ListAnnotationRevisions",
+			Handler:    _AnnotationService_ListAnnotationRevisions_Handler,
+		},
+		{
+			MethodName: "GetAnnotationRevision",
+			Handler:    _AnnotationService_GetAnnotationRevision_Handler,
+		},
+		{
+			MethodName: "RollbackAnnotation",
+			Handler:    _AnnotationService_RollbackAnnotation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -795,6 +795,340 @@ func (*DeleteArticleResponse) Descriptor() ([]byte, []int) {
 	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{10}
 }
 
+// ArticleRevision is one text an article has had. Revisions are never
+// changed: a correction is a new revision, and annotations record the
+// revision their position counts into (Anchor.article_revision).
+type ArticleRevision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. Resource name, `articles/{article}/revisions/{revision}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only. The revision number: 1 for the text the article was created
+	// with, +1 for each change of text.
+	Revision int32 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only. The text of this revision; left out of ListArticleRevisions
+	// unless view is ARTICLE_VIEW_FULL.
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// Output only. Lower-case hex SHA-256 of the UTF-8 text.
+	TextSha256 string `protobuf:"bytes,4,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	// Output only. When the text became current. For an article stored before
+	// revisions were kept, its text of that time is its only revision, dated
+	// the article's last update.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only. Who changed the text (empty until authentication exists).
+	Actor         string `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArticleRevision) Reset() {
+	*x = ArticleRevision{}
+	mi := &file_factcheck_v1_article_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArticleRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArticleRevision) ProtoMessage() {}
+
+func (x *ArticleRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_article_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArticleRevision.ProtoReflect.Descriptor instead.
+func (*ArticleRevision) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ArticleRevision) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ArticleRevision) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ArticleRevision) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ArticleRevision) GetTextSha256() string {
+	if x != nil {
+		return x.TextSha256
+	}
+	return ""
+}
+
+func (x *ArticleRevision) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ArticleRevision) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+// ListArticleRevisionsRequest is the request of
+// ArticleService.ListArticleRevisions.
+type ListArticleRevisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The article, `articles/{article}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Optional. Maximum number of revisions to return: 0 means 50, values above
+	// 1,000 are treated as 1,000, negative values are refused.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Optional. next_page_token from a previous call with the same parent,
+	// order_by and view.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Optional. `revision desc` (the default: newest first) or `revision`
+	// (oldest first; `revision asc` says the same).
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional. ARTICLE_VIEW_FULL includes each revision's text; the default,
+	// ARTICLE_VIEW_BASIC, leaves it out.
+	View          ArticleView `protobuf:"varint,5,opt,name=view,proto3,enum=factcheck.v1.ArticleView" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListArticleRevisionsRequest) Reset() {
+	*x = ListArticleRevisionsRequest{}
+	mi := &file_factcheck_v1_article_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListArticleRevisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListArticleRevisionsRequest) ProtoMessage() {}
+
+func (x *ListArticleRevisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_article_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListArticleRevisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListArticleRevisionsRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListArticleRevisionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListArticleRevisionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListArticleRevisionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListArticleRevisionsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListArticleRevisionsRequest) GetView() ArticleView {
+	if x != nil {
+		return x.View
+	}
+	return ArticleView_ARTICLE_VIEW_UNSPECIFIED
+}
+
+// ListArticleRevisionsResponse is the response of
+// ArticleService.ListArticleRevisions.
+type ListArticleRevisionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of revisions.
+	Revisions []*ArticleRevision `protobuf:"bytes,1,rep,name=revisions,proto3" json:"revisions,omitempty"`
+	// Token for the next page; empty exactly when no more revisions remain.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListArticleRevisionsResponse) Reset() {
+	*x = ListArticleRevisionsResponse{}
+	mi := &file_factcheck_v1_article_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListArticleRevisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListArticleRevisionsResponse) ProtoMessage() {}
+
+func (x *ListArticleRevisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_article_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListArticleRevisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListArticleRevisionsResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListArticleRevisionsResponse) GetRevisions() []*ArticleRevision {
+	if x != nil {
+		return x.Revisions
+	}
+	return nil
+}
+
+func (x *ListArticleRevisionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// GetArticleRevisionRequest is the request of
+// ArticleService.GetArticleRevision.
+type GetArticleRevisionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the revision, `articles/{article}/revisions/{revision}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArticleRevisionRequest) Reset() {
+	*x = GetArticleRevisionRequest{}
+	mi := &file_factcheck_v1_article_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArticleRevisionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArticleRevisionRequest) ProtoMessage() {}
+
+func (x *GetArticleRevisionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_article_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArticleRevisionRequest.ProtoReflect.Descriptor instead.
+func (*GetArticleRevisionRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetArticleRevisionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetArticleRevisionResponse is the response of
+// ArticleService.GetArticleRevision.
+type GetArticleRevisionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision, with its text.
+	Revision      *ArticleRevision `protobuf:"bytes,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetArticleRevisionResponse) Reset() {
+	*x = GetArticleRevisionResponse{}
+	mi := &file_factcheck_v1_article_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetArticleRevisionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetArticleRevisionResponse) ProtoMessage() {}
+
+func (x *GetArticleRevisionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_article_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetArticleRevisionResponse.ProtoReflect.Descriptor instead.
+func (*GetArticleRevisionResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetArticleRevisionResponse) GetRevision() *ArticleRevision {
+	if x != nil {
+		return x.Revision
+	}
+	return nil
+}
+
 var File_factcheck_v1_article_proto protoreflect.FileDescriptor
 
 const file_factcheck_v1_article_proto_rawDesc = "" +
@@ -853,18 +1187,43 @@ const file_factcheck_v1_article_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"\x17\n" +
-	"\x15DeleteArticleResponse*Z\n" +
+	"\x15DeleteArticleResponse\"\xc9\x01\n" +
+	"\x0fArticleRevision\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x05R\brevision\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12\x1f\n" +
+	"\vtext_sha256\x18\x04 \x01(\tR\n" +
+	"textSha256\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x14\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\"\xbb\x01\n" +
+	"\x1bListArticleRevisionsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x19\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x12-\n" +
+	"\x04view\x18\x05 \x01(\x0e2\x19.factcheck.v1.ArticleViewR\x04view\"\x83\x01\n" +
+	"\x1cListArticleRevisionsResponse\x12;\n" +
+	"\trevisions\x18\x01 \x03(\v2\x1d.factcheck.v1.ArticleRevisionR\trevisions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
+	"\x19GetArticleRevisionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"W\n" +
+	"\x1aGetArticleRevisionResponse\x129\n" +
+	"\brevision\x18\x01 \x01(\v2\x1d.factcheck.v1.ArticleRevisionR\brevision*Z\n" +
 	"\vArticleView\x12\x1c\n" +
 	"\x18ARTICLE_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ARTICLE_VIEW_BASIC\x10\x01\x12\x15\n" +
-	"\x11ARTICLE_VIEW_FULL\x10\x022\xc6\x03\n" +
+	"\x11ARTICLE_VIEW_FULL\x10\x022\x9e\x05\n" +
 	"\x0eArticleService\x12X\n" +
 	"\rCreateArticle\x12\".factcheck.v1.CreateArticleRequest\x1a#.factcheck.v1.CreateArticleResponse\x12O\n" +
 	"\n" +
 	"GetArticle\x12\x1f.factcheck.v1.GetArticleRequest\x1a .factcheck.v1.GetArticleResponse\x12U\n" +
 	"\fListArticles\x12!.factcheck.v1.ListArticlesRequest\x1a\".factcheck.v1.ListArticlesResponse\x12X\n" +
 	"\rUpdateArticle\x12\".factcheck.v1.UpdateArticleRequest\x1a#.factcheck.v1.UpdateArticleResponse\x12X\n" +
-	"\rDeleteArticle\x12\".factcheck.v1.DeleteArticleRequest\x1a#.factcheck.v1.DeleteArticleResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
+	"\rDeleteArticle\x12\".factcheck.v1.DeleteArticleRequest\x1a#.factcheck.v1.DeleteArticleResponse\x12m\n" +
+	"\x14ListArticleRevisions\x12).factcheck.v1.ListArticleRevisionsRequest\x1a*.factcheck.v1.ListArticleRevisionsResponse\x12g\n" +
+	"\x12GetArticleRevision\x12'.factcheck.v1.GetArticleRevisionRequest\x1a(.factcheck.v1.GetArticleRevisionResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
 
 var (
 	file_factcheck_v1_article_proto_rawDescOnce sync.Once
@@ -879,29 +1238,34 @@ func file_factcheck_v1_article_proto_rawDescGZIP() []byte {
 }
 
 var file_factcheck_v1_article_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_factcheck_v1_article_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_factcheck_v1_article_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_factcheck_v1_article_proto_goTypes = []any{
-	(ArticleView)(0),              // 0: factcheck.v1.ArticleView
-	(*Article)(nil),               // 1: factcheck.v1.Article
-	(*CreateArticleRequest)(nil),  // 2: factcheck.v1.CreateArticleRequest
-	(*CreateArticleResponse)(nil), // 3: factcheck.v1.CreateArticleResponse
-	(*GetArticleRequest)(nil),     // 4: factcheck.v1.GetArticleRequest
-	(*GetArticleResponse)(nil),    // 5: factcheck.v1.GetArticleResponse
-	(*ListArticlesRequest)(nil),   // 6: factcheck.v1.ListArticlesRequest
-	(*ListArticlesResponse)(nil),  // 7: factcheck.v1.ListArticlesResponse
-	(*UpdateArticleRequest)(nil),  // 8: factcheck.v1.UpdateArticleRequest
-	(*UpdateArticleResponse)(nil), // 9: factcheck.v1.UpdateArticleResponse
-	(*DeleteArticleRequest)(nil),  // 10: factcheck.v1.DeleteArticleRequest
-	(*DeleteArticleResponse)(nil), // 11: factcheck.v1.DeleteArticleResponse
-	nil,                           // 12: factcheck.v1.Article.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 14: google.protobuf.FieldMask
+	(ArticleView)(0),                     // 0: factcheck.v1.ArticleView
+	(*Article)(nil),                      // 1: factcheck.v1.Article
+	(*CreateArticleRequest)(nil),         // 2: factcheck.v1.CreateArticleRequest
+	(*CreateArticleResponse)(nil),        // 3: factcheck.v1.CreateArticleResponse
+	(*GetArticleRequest)(nil),            // 4: factcheck.v1.GetArticleRequest
+	(*GetArticleResponse)(nil),           // 5: factcheck.v1.GetArticleResponse
+	(*ListArticlesRequest)(nil),          // 6: factcheck.v1.ListArticlesRequest
+	(*ListArticlesResponse)(nil),         // 7: factcheck.v1.ListArticlesResponse
+	(*UpdateArticleRequest)(nil),         // 8: factcheck.v1.UpdateArticleRequest
+	(*UpdateArticleResponse)(nil),        // 9: factcheck.v1.UpdateArticleResponse
+	(*DeleteArticleRequest)(nil),         // 10: factcheck.v1.DeleteArticleRequest
+	(*DeleteArticleResponse)(nil),        // 11: factcheck.v1.DeleteArticleResponse
+	(*ArticleRevision)(nil),              // 12: factcheck.v1.ArticleRevision
+	(*ListArticleRevisionsRequest)(nil),  // 13: factcheck.v1.ListArticleRevisionsRequest
+	(*ListArticleRevisionsResponse)(nil), // 14: factcheck.v1.ListArticleRevisionsResponse
+	(*GetArticleRevisionRequest)(nil),    // 15: factcheck.v1.GetArticleRevisionRequest
+	(*GetArticleRevisionResponse)(nil),   // 16: factcheck.v1.GetArticleRevisionResponse
+	nil,                                  // 17: factcheck.v1.Article.LabelsEntry
+	(*timestamppb.Timestamp)(nil),        // 18: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),        // 19: google.protobuf.FieldMask
 }
 var file_factcheck_v1_article_proto_depIdxs = []int32{
-	13, // 0: factcheck.v1.Article.publish_time:type_name -> google.protobuf.Timestamp
-	12, // 1: factcheck.v1.Article.labels:type_name -> factcheck.v1.Article.LabelsEntry
-	13, // 2: factcheck.v1.Article.create_time:type_name -> google.protobuf.Timestamp
-	13, // 3: factcheck.v1.Article.update_time:type_name -> google.protobuf.Timestamp
+	18, // 0: factcheck.v1.Article.publish_time:type_name -> google.protobuf.Timestamp
+	17, // 1: factcheck.v1.Article.labels:type_name -> factcheck.v1.Article.LabelsEntry
+	18, // 2: factcheck.v1.Article.create_time:type_name -> google.protobuf.Timestamp
+	18, // 3: factcheck.v1.Article.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: factcheck.v1.CreateArticleRequest.article:type_name -> factcheck.v1.Article
 	1,  // 5: factcheck.v1.CreateArticleResponse.article:type_name -> factcheck.v1.Article
 	0,  // 6: factcheck.v1.GetArticleRequest.view:type_name -> factcheck.v1.ArticleView
@@ -909,23 +1273,31 @@ var file_factcheck_v1_article_proto_depIdxs = []int32{
 	0,  // 8: factcheck.v1.ListArticlesRequest.view:type_name -> factcheck.v1.ArticleView
 	1,  // 9: factcheck.v1.ListArticlesResponse.articles:type_name -> factcheck.v1.Article
 	1,  // 10: factcheck.v1.UpdateArticleRequest.article:type_name -> factcheck.v1.Article
-	14, // 11: factcheck.v1.UpdateArticleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 11: factcheck.v1.UpdateArticleRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,  // 12: factcheck.v1.UpdateArticleResponse.article:type_name -> factcheck.v1.Article
-	2,  // 13: factcheck.v1.ArticleService.CreateArticle:input_type -> factcheck.v1.CreateArticleRequest
-	4,  // 14: factcheck.v1.ArticleService.GetArticle:input_type -> factcheck.v1.GetArticleRequest
-	6,  // 15: factcheck.v1.ArticleService.ListArticles:input_type -> factcheck.v1.ListArticlesRequest
-	8,  // 16: factcheck.v1.ArticleService.UpdateArticle:input_type -> factcheck.v1.UpdateArticleRequest
-	10, // 17: factcheck.v1.ArticleService.DeleteArticle:input_type -> factcheck.v1.DeleteArticleRequest
-	3,  // 18: factcheck.v1.ArticleService.CreateArticle:output_type -> factcheck.v1.CreateArticleResponse
-	5,  // 19: factcheck.v1.ArticleService.GetArticle:output_type -> factcheck.v1.GetArticleResponse
-	7,  // 20: factcheck.v1.ArticleService.ListArticles:output_type -> factcheck.v1.ListArticlesResponse
-	9,  // 21: factcheck.v1.ArticleService.UpdateArticle:output_type -> factcheck.v1.UpdateArticleResponse
-	11, // 22: factcheck.v1.ArticleService.DeleteArticle:output_type -> factcheck.v1.DeleteArticleResponse
-	18, // [18:23] is the sub-list for method output_type
-	13, // [13:18] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	18, // 13: factcheck.v1.ArticleRevision.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 14: factcheck.v1.ListArticleRevisionsRequest.view:type_name -> factcheck.v1.ArticleView
+	12, // 15: factcheck.v1.ListArticleRevisionsResponse.revisions:type_name -> factcheck.v1.ArticleRevision
+	12, // 16: factcheck.v1.GetArticleRevisionResponse.revision:type_name -> factcheck.v1.ArticleRevision
+	2,  // 17: factcheck.v1.ArticleService.CreateArticle:input_type -> factcheck.v1.CreateArticleRequest
+	4,  // 18: factcheck.v1.ArticleService.GetArticle:input_type -> factcheck.v1.GetArticleRequest
+	6,  // 19: factcheck.v1.ArticleService.ListArticles:input_type -> factcheck.v1.ListArticlesRequest
+	8,  // 20: factcheck.v1.ArticleService.UpdateArticle:input_type -> factcheck.v1.UpdateArticleRequest
+	10, // 21: factcheck.v1.ArticleService.DeleteArticle:input_type -> factcheck.v1.DeleteArticleRequest
+	13, // 22: factcheck.v1.ArticleService.ListArticleRevisions:input_type -> factcheck.v1.ListArticleRevisionsRequest
+	15, // 23: factcheck.v1.ArticleService.GetArticleRevision:input_type -> factcheck.v1.GetArticleRevisionRequest
+	3,  // 24: factcheck.v1.ArticleService.CreateArticle:output_type -> factcheck.v1.CreateArticleResponse
+	5,  // 25: factcheck.v1.ArticleService.GetArticle:output_type -> factcheck.v1.GetArticleResponse
+	7,  // 26: factcheck.v1.ArticleService.ListArticles:output_type -> factcheck.v1.ListArticlesResponse
+	9,  // 27: factcheck.v1.ArticleService.UpdateArticle:output_type -> factcheck.v1.UpdateArticleResponse
+	11, // 28: factcheck.v1.ArticleService.DeleteArticle:output_type -> factcheck.v1.DeleteArticleResponse
+	14, // 29: factcheck.v1.ArticleService.ListArticleRevisions:output_type -> factcheck.v1.ListArticleRevisionsResponse
+	16, // 30: factcheck.v1.ArticleService.GetArticleRevision:output_type -> factcheck.v1.GetArticleRevisionResponse
+	24, // [24:31] is the sub-list for method output_type
+	17, // [17:24] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_article_proto_init() }
@@ -939,7 +1311,7 @@ func file_factcheck_v1_article_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_article_proto_rawDesc), len(file_factcheck_v1_article_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ArticleService_CreateArticle_FullMethodName = "/factcheck.v1.ArticleService/CreateArticle"
-	ArticleService_GetArticle_FullMethodName    = "/factcheck.v1.ArticleService/GetArticle"
-	ArticleService_ListArticles_FullMethodName  = "/factcheck.v1.ArticleService/ListArticles"
-	ArticleService_UpdateArticle_FullMethodName = "/factcheck.v1.ArticleService/UpdateArticle"
-	ArticleService_DeleteArticle_FullMethodName = "/factcheck.v1.ArticleService/DeleteArticle"
+	ArticleService_CreateArticle_FullMethodName        = "/factcheck.v1.ArticleService/CreateArticle"
+	ArticleService_GetArticle_FullMethodName           = "/factcheck.v1.ArticleService/GetArticle"
+	ArticleService_ListArticles_FullMethodName         = "/factcheck.v1.ArticleService/ListArticles"
+	ArticleService_UpdateArticle_FullMethodName        = "/factcheck.v1.ArticleService/UpdateArticle"
+	ArticleService_DeleteArticle_FullMethodName        = "/factcheck.v1.ArticleService/DeleteArticle"
+	ArticleService_ListArticleRevisions_FullMethodName = "/factcheck.v1.ArticleService/ListArticleRevisions"
+	ArticleService_GetArticleRevision_FullMethodName   = "/factcheck.v1.ArticleService/GetArticleRevision"
 )
 
 // ArticleServiceClient is the client API for ArticleService service.
@@ -50,6 +52,14 @@ type ArticleServiceClient interface {
 	// refused with FAILED_PRECONDITION unless force is set, in which case the
 	// article and all its annotations are removed in one transaction.
 	DeleteArticle(ctx context.Context, in *DeleteArticleRequest, opts ...grpc.CallOption) (*DeleteArticleResponse, error)
+	// ListArticleRevisions returns the texts an article has had, newest first
+	// unless order_by says otherwise. Revision 1 is the text it was created
+	// with; every change of text adds the next. Texts are left out unless view
+	// is ARTICLE_VIEW_FULL.
+	ListArticleRevisions(ctx context.Context, in *ListArticleRevisionsRequest, opts ...grpc.CallOption) (*ListArticleRevisionsResponse, error)
+	// GetArticleRevision returns one revision of an article's text,
+	// `articles/{article}/revisions/{revision}`.
+	GetArticleRevision(ctx context.Context, in *GetArticleRevisionRequest, opts ...grpc.CallOption) (*GetArticleRevisionResponse, error)
 }
 
 type articleServiceClient struct {
@@ -110,6 +120,26 @@ func (c *articleServiceClient) DeleteArticle(ctx context.Context, in *DeleteArti
 	return out, nil
 }
 
+func (c *articleServiceClient) ListArticleRevisions(ctx context.Context, in *ListArticleRevisionsRequest, opts ...grpc.CallOption) (*ListArticleRevisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListArticleRevisionsResponse)
+	err := c.cc.Invoke(ctx, ArticleService_ListArticleRevisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *articleServiceClient) GetArticleRevision(ctx context.Context, in *GetArticleRevisionRequest, opts ...grpc.CallOption) (*GetArticleRevisionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetArticleRevisionResponse)
+	err := c.cc.Invoke(ctx, ArticleService_GetArticleRevision_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ArticleServiceServer is the server API for ArticleService service.
 // All implementations must embed UnimplementedArticleServiceServer
 // for forward compatibility.
@@ -134,6 +164,14 @@ type ArticleServiceServer interface {
 	// refused with FAILED_PRECONDITION unless force is set, in which case the
 	// article and all its annotations are removed in one transaction.
 	DeleteArticle(context.Context, *DeleteArticleRequest) (*DeleteArticleResponse, error)
+	// ListArticleRevisions returns the texts an article has had, newest first
+	// unless order_by says otherwise. Revision 1 is the text it was created
+	// with; every change of text adds the next. Texts are left out unless view
+	// is ARTICLE_VIEW_FULL.
+	ListArticleRevisions(context.Context, *ListArticleRevisionsRequest) (*ListArticleRevisionsResponse, error)
+	// GetArticleRevision returns one revision of an article's text,
+	// `articles/{article}/revisions/{revision}`.
+	GetArticleRevision(context.Context, *GetArticleRevisionRequest) (*GetArticleRevisionResponse, error)
 	mustEmbedUnimplementedArticleServiceServer()
 }
 
@@ -158,6 +196,12 @@ func (UnimplementedArticleServiceServer) UpdateArticle(context.Context, *UpdateA
 }
 func (UnimplementedArticleServiceServer) DeleteArticle(context.Context, *DeleteArticleRequest) (*DeleteArticleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteArticle not implemented")
+}
+func (UnimplementedArticleServiceServer) ListArticleRevisions(context.Context, *ListArticleRevisionsRequest) (*ListArticleRevisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListArticleRevisions not implemented")
+}
+func (UnimplementedArticleServiceServer) GetArticleRevision(context.Context, *GetArticleRevisionRequest) (*GetArticleRevisionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetArticleRevision not implemented")
 }
 func (UnimplementedArticleServiceServer) mustEmbedUnimplementedArticleServiceServer() {}
 func (UnimplementedArticleServiceServer) testEmbeddedByValue()                        {}
@@ -270,6 +314,42 @@ func _ArticleService_DeleteArticle_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ArticleService_ListArticleRevisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListArticleRevisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ArticleServiceServer).ListArticleRevisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ArticleService_ListArticleRevisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ArticleServiceServer).ListArticleRevisions(ctx, req.(*ListArticleRevisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ArticleService_GetArticleRevision_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetArticleRevisionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ArticleServiceServer).GetArticleRevision(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ArticleService_GetArticleRevision_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ArticleServiceServer).GetArticleRevision(ctx, req.(*GetArticleRevisionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ArticleService_ServiceDesc is the grpc.ServiceDesc for ArticleService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -296,6 +376,14 @@ var ArticleService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteArticle",
 			Handler:    _ArticleService_DeleteArticle_Handler,
+		},
+		{
+			MethodName: "ListArticleRevisions",
+			Handler:    _ArticleService_ListArticleRevisions_Handler,
+		},
+		{
+			MethodName: "GetArticleRevision",
+			Handler:    _ArticleService_GetArticleRevision_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
