@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -67,6 +68,11 @@ func (a *app) runBackup(ctx context.Context, path string, f backupFlags) error {
 		return fmt.Errorf("%s is a directory", path)
 	case err == nil && !f.force:
 		return fmt.Errorf("%s exists; use --force to replace it", path)
+	case err == nil && lockedByServer(path):
+		// Renaming over a live database would leave the server writing to
+		// a file no name points at: everything it writes from then on is
+		// lost at its next restart.
+		return fmt.Errorf("%s is in use by a running server; back up to another file", path)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
@@ -80,11 +86,14 @@ func (a *app) runBackup(ctx context.Context, path string, f backupFlags) error {
 		return fmt.Errorf("cannot write beside %s: %w", path, err)
 	}
 	defer func() {
-		// Closing twice is harmless; the name is gone once placed.
+		// After a rename the temporary name is gone and this fails
+		// harmlessly; after a link it drops the second name.
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}()
 
+	// Leaving early (a full disk) must end the server's side too, which
+	// holds a read transaction and the pages it pins for as long as it runs.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := cl.Admin().Backup(ctx, &factcheckv1.BackupRequest{})
@@ -169,7 +178,12 @@ func placeBackup(tmp, path string, force bool) error {
 		return err
 	}
 	defer dir.Close()
-	return dir.Sync()
+	// Some file systems cannot sync a directory; the file itself is synced
+	// and in place, so that is no reason to report a failed backup.
+	if err := dir.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
 }
 
 // backupMeter follows a backup by the bytes received.

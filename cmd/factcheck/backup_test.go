@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -127,9 +128,23 @@ func TestBackupFails(t *testing.T) {
 		t.Errorf("backup onto a directory: %+v", r)
 	}
 
+	// Not even --force replaces the database the server is running on.
+	srv := startServer(t)
+	live, err := os.ReadFile(srv.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, srv.env(), "", "backup", srv.path, "--force", "--progress", "none")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "in use by a running server") {
+		t.Errorf("backup onto the live database: %+v", r)
+	}
+	if now, err := os.ReadFile(srv.path); err != nil || !bytes.Equal(now, live) {
+		t.Errorf("the live database changed: %v", err)
+	}
+	assertNoTemp(t, filepath.Dir(srv.path))
+
 	// A database of several 1 MiB chunks; the server stops once the first
 	// has gone out, and with it the backup.
-	srv := startServer(t)
 	c := srv.client()
 	for i := range 4 {
 		if _, err := c.Articles().CreateArticle(t.Context(), &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{
