@@ -76,6 +76,9 @@ type testServer struct {
 	srv  *grpc.Server
 	addr string
 	done chan struct{}
+
+	cl     *client.Client
+	clAddr string
 }
 
 // startServer starts the real server over a fresh file in t.TempDir();
@@ -129,14 +132,20 @@ func (s *testServer) env() map[string]string {
 	return map[string]string{envServer: s.addr}
 }
 
-// client is a client of the server, for a test to look at what it holds.
+// client is a client of the server, for a test to look at what it holds;
+// one per address, as a test polling holds would otherwise pile up
+// connections.
 func (s *testServer) client() *client.Client {
 	s.t.Helper()
+	if s.cl != nil && s.clAddr == s.addr {
+		return s.cl
+	}
 	c, err := client.New(s.t.Context(), s.addr)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	s.t.Cleanup(func() { c.Close() })
+	s.cl, s.clAddr = c, s.addr
 	return c
 }
 
