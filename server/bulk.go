@@ -96,6 +96,7 @@ type bulkService struct {
 	st        store.Store
 	logger    *slog.Logger
 	publicURL string
+	newsroom  string
 }
 
 var _ factcheckv1.BulkServiceServer = (*bulkService)(nil)

@@ -44,6 +44,8 @@ type exporter struct {
 	stream    factcheckv1.BulkService_ExportServer
 	articleID string
 	expr      filter.Expr
+	// newsroom authors ClaimReview documents.
+	newsroom string
 }
 
 // Export implements factcheckv1.BulkServiceServer.
@@ -64,7 +66,7 @@ func (s *bulkService) Export(req *factcheckv1.ExportRequest, stream factcheckv1.
 	if err := v.err(); err != nil {
 		return err
 	}
-	ex := &exporter{ctx: stream.Context(), st: s.st, stream: stream, articleID: articleID, expr: expr}
+	ex := &exporter{ctx: stream.Context(), st: s.st, stream: stream, articleID: articleID, expr: expr, newsroom: s.newsroom}
 	if req.GetFormat() == factcheckv1.Format_FORMAT_UNSPECIFIED || req.GetFormat() == factcheckv1.Format_FORMAT_JSONL {
 		return ex.jsonl()
 	}
@@ -257,7 +259,7 @@ func (ex *exporter) documents(format factcheckv1.Format, baseURL string) ([]stri
 		pa := annotationToProto(a)
 		var doc map[string]any
 		if format == factcheckv1.Format_FORMAT_CLAIM_REVIEW {
-			doc, err = interchange.ClaimReview(pa, art, srcs, baseURL)
+			doc, err = interchange.ClaimReview(pa, art, srcs, baseURL, interchange.ClaimReviewOptions{Author: ex.newsroom})
 		} else {
 			doc, err = interchange.WebAnnotation(pa, art, srcs, baseURL)
 		}

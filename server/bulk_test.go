@@ -17,6 +17,8 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/interchange"
+	"github.com/factcheck/factcheck/server"
 )
 
 // importRun is what an Import stream answered.
@@ -749,6 +751,35 @@ func TestExportDocuments(t *testing.T) {
 		doc := it.GetDocument().AsMap()
 		if doc["@type"] != "ClaimReview" || !strings.HasPrefix(doc["url"].(string), "https://factcheck.invalid/articles/") {
 			t.Errorf("ClaimReview = %v", doc)
+		}
+		if doc["author"] != nil {
+			t.Errorf("ClaimReview of a server without Config.Newsroom names an author: %v", doc["author"])
+		}
+	}
+}
+
+// TestExportClaimReviewAuthor: a server told its newsroom names it as the
+// author Google requires of every ClaimReview.
+func TestExportClaimReviewAuthor(t *testing.T) {
+	e := newEnvWith(t, server.Config{Newsroom: "Shafaq Fact Check", PublicURL: "https://checks.example/fc"})
+	e.mustImport(t, nil, richFile(t)...)
+	items, _ := e.exportAll(t, &factcheckv1.ExportRequest{Format: factcheckv1.Format_FORMAT_CLAIM_REVIEW})
+	if len(items) == 0 {
+		t.Fatal("no ClaimReview exported")
+	}
+	for _, it := range items {
+		doc := it.GetDocument().AsMap()
+		author, _ := doc["author"].(map[string]any)
+		if author["name"] != "Shafaq Fact Check" {
+			t.Errorf("ClaimReview author = %v, want the newsroom", doc["author"])
+		}
+		if !strings.HasPrefix(doc["url"].(string), "https://checks.example/fc/articles/") {
+			t.Errorf("ClaimReview url = %v, want it under Config.PublicURL", doc["url"])
+		}
+		for _, p := range interchange.ClaimReviewProblems(doc) {
+			if strings.Contains(p, "required") {
+				t.Errorf("ClaimReview misses a required property: %s", p)
+			}
 		}
 	}
 }

@@ -62,12 +62,20 @@ type env struct {
 // it serves, so they run behind the same interceptor chain.
 func newEnv(t *testing.T, register ...func(*grpc.Server)) *env {
 	t.Helper()
+	return newEnvWith(t, server.Config{}, register...)
+}
+
+// newEnvWith is newEnv for a server configured with cfg (its Logger is
+// replaced by one the test can read).
+func newEnvWith(t *testing.T, cfg server.Config, register ...func(*grpc.Server)) *env {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "factcheck.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv := server.New(st, server.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	srv := server.New(st, cfg)
 	for _, r := range register {
 		r(srv)
 	}

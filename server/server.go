@@ -35,6 +35,10 @@ type Config struct {
 	// ExportRequest gives its own base_url. A "/" is added when it does not
 	// end with one. Empty means DefaultPublicURL.
 	PublicURL string
+	// Newsroom is the name of the fact-checking organisation running the
+	// server; ClaimReview exports name it as their author, which Google
+	// requires. Empty leaves author out of them.
+	Newsroom string
 	// Metrics, when set, receives gRPC server metrics (grpc_server_* call
 	// counts by code and handling-time histograms for every method) and the
 	// server's own metrics (see RegisterStoreMetrics for the database's).
@@ -91,7 +95,7 @@ func New(st store.Store, cfg Config) *grpc.Server {
 	if publicURL == "" {
 		publicURL = DefaultPublicURL
 	}
-	factcheckv1.RegisterBulkServiceServer(s, &bulkService{st: st, logger: logger, publicURL: withSlash(publicURL)})
+	factcheckv1.RegisterBulkServiceServer(s, &bulkService{st: st, logger: logger, publicURL: withSlash(publicURL), newsroom: cfg.Newsroom})
 	factcheckv1.RegisterAdminServiceServer(s, &adminService{st: st})
 
 	hs := health.NewServer()

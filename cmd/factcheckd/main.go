@@ -9,6 +9,8 @@
 //	--db      FACTCHECK_DB      database file (default ./factcheck.db)
 //	--metrics-listen FACTCHECK_METRICS_LISTEN  serve Prometheus /metrics and
 //	                            /debug/pprof/ there (default off)
+//	--newsroom FACTCHECK_NEWSROOM  the fact-checking organisation, named as
+//	                            the author of ClaimReview exports
 //	--public-url FACTCHECK_PUBLIC_URL  where the newsroom publishes its fact
 //	                            checks; exported documents' ids start with it
 //
@@ -62,6 +64,7 @@ type config struct {
 	db              string
 	publicURL       string
 	metricsListen   string
+	newsroom        string
 	logFormat       string
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
@@ -77,6 +80,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		"bbolt database file, created if missing (env FACTCHECK_DB)")
 	fs.StringVar(&cfg.publicURL, "public-url", envOr(getenv, "FACTCHECK_PUBLIC_URL", server.DefaultPublicURL),
 		"absolute URL the newsroom publishes fact checks under; Web Annotation ids and ClaimReview urls in exports start with it (env FACTCHECK_PUBLIC_URL)")
+	fs.StringVar(&cfg.newsroom, "newsroom", envOr(getenv, "FACTCHECK_NEWSROOM", ""),
+		"name of the fact-checking organisation; ClaimReview exports name it as their author (env FACTCHECK_NEWSROOM)")
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", envOr(getenv, "FACTCHECK_METRICS_LISTEN", ""),
 		"address to serve Prometheus /metrics and /debug/pprof/ on; empty disables them (env FACTCHECK_METRICS_LISTEN)")
 	fs.StringVar(&cfg.logFormat, "log-format", envOr(getenv, "FACTCHECK_LOG_FORMAT", "text"),
@@ -144,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
-	scfg := server.Config{Logger: logger, PublicURL: cfg.publicURL}
+	scfg := server.Config{Logger: logger, PublicURL: cfg.publicURL, Newsroom: cfg.newsroom}
 	if cfg.metricsListen != "" {
 		mlis, err := net.Listen("tcp", cfg.metricsListen)
 		if err != nil {
