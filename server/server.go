@@ -43,6 +43,16 @@ type Config struct {
 	// counts by code and handling-time histograms for every method) and the
 	// server's own metrics (see RegisterStoreMetrics for the database's).
 	Metrics prometheus.Registerer
+	// WatchBuffer is how many changes a ChangeService.WatchChanges call may
+	// have waiting to be sent before it is ended with WATCH_TOO_SLOW (and
+	// resumes); 0 means DefaultWatchBuffer.
+	WatchBuffer int
+	// Stopping, when closed, ends every open WatchChanges call with
+	// UNAVAILABLE (reason SERVER_SHUTTING_DOWN, and where to resume): watches
+	// run until the client leaves, so GracefulStop, which waits for every
+	// call, would otherwise wait for them. Close it just before
+	// GracefulStop. nil: watches end only with Stop or their clients.
+	Stopping <-chan struct{}
 }
 
 // DefaultPublicURL is the PublicURL of a server not told its own: the
@@ -51,7 +61,8 @@ type Config struct {
 const DefaultPublicURL = "https://factcheck.invalid/"
 
 // New returns a gRPC server that serves st through ArticleService,
-// AnnotationService, SourceService, BulkService and AdminService, plus grpc.health.v1.Health (SERVING
+// AnnotationService, SourceService, BulkService, AdminService and
+// ChangeService, plus grpc.health.v1.Health (SERVING
 // for "" and for each service) and server reflection, so grpcurl needs no
 // proto files. The caller owns serving and stopping it.
 func New(st store.Store, cfg Config) *grpc.Server {
@@ -97,6 +108,7 @@ func New(st store.Store, cfg Config) *grpc.Server {
 	}
 	factcheckv1.RegisterBulkServiceServer(s, &bulkService{st: st, logger: logger, publicURL: withSlash(publicURL), newsroom: cfg.Newsroom})
 	factcheckv1.RegisterAdminServiceServer(s, &adminService{st: st})
+	factcheckv1.RegisterChangeServiceServer(s, newChangeService(st, cfg, logger))
 
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -106,6 +118,7 @@ func New(st store.Store, cfg Config) *grpc.Server {
 		factcheckv1.SourceService_ServiceDesc.ServiceName,
 		factcheckv1.BulkService_ServiceDesc.ServiceName,
 		factcheckv1.AdminService_ServiceDesc.ServiceName,
+		factcheckv1.ChangeService_ServiceDesc.ServiceName,
 	} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}

@@ -181,6 +181,34 @@ type Store interface {
 	// during the call rolls it back.
 	Import(ctx context.Context, records []ImportRecord, opts ImportOptions) ([]ImportResult, error)
 
+	// ListChanges reads the change feed: up to limit (at least 1) changes
+	// with a sequence above after that match f (nil matches all; parsed
+	// against ChangeFilterSchema), in sequence order.
+	//
+	// The feed records, in the transaction of each write, one Change per
+	// resource written: ChangeCreated for every created article, source and
+	// annotation (CreateAnnotations and Import included, one per created
+	// record; none for a record that fails or exists); ChangeUpdated for
+	// every update; ChangeDeleted for every delete, one per annotation a
+	// forced DeleteArticle removes, before the article's; and a change per
+	// annotation a text change re-anchors (ChangeReanchored,
+	// ChangeClaimTextChanged or ChangeUpdated). A failed, rolled-back or dry
+	// run write records none. Sequences are consecutive from 1, so a
+	// reader that resumes after the last sequence it saw misses nothing and
+	// sees nothing twice.
+	//
+	// To keep each read short, a call may stop early (fewer than limit
+	// changes, Next < Head); call again with after = Next. When it returns
+	// limit changes it looks ahead so that Next == Head when no further
+	// change matches.
+	ListChanges(ctx context.Context, after int64, f filter.Expr, limit int) (ChangePage, error)
+	// ChangeNotify returns the newest committed sequence (0 when none) and
+	// a channel closed once a newer change is committed, at the latest when
+	// the write method that committed it returns, or when the store closes.
+	// Every caller between two commits shares one channel, so any number
+	// of watchers waiting for changes costs the writers one close.
+	ChangeNotify() (head int64, changed <-chan struct{})
+
 	// Close releases the store. Calls after Close fail.
 	Close() error
 }

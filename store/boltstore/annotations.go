@@ -80,6 +80,9 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Ann
 	if _, err := insertAnnotation(tx, r); err != nil {
 		return nil, err
 	}
+	if err := appendChange(tx, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+		return nil, err
+	}
 	return annotationFromRecord(r), nil
 }
 
@@ -327,6 +330,9 @@ func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string
 		if err := putAnnotationRevision(tx, key, old, r, store.CauseUpdate, 0); err != nil {
 			return err
 		}
+		if err := appendChange(tx, annotationChange(store.ChangeUpdated, old, r, fromTimestamp(r.UpdateTime))); err != nil {
+			return err
+		}
 		out = annotationFromRecord(r)
 		return nil
 	})
@@ -350,6 +356,9 @@ func (s *Store) DeleteAnnotation(ctx context.Context, articleID, id, etag string
 		if err := checkEtag(store.AnnotationName(articleID, id), etag, old.Etag); err != nil {
 			return err
 		}
-		return deleteAnnotation(tx, key, old)
+		if err := deleteAnnotation(tx, key, old); err != nil {
+			return err
+		}
+		return appendChange(tx, annotationChange(store.ChangeDeleted, old, nil, s.clock()))
 	})
 }

@@ -40,6 +40,9 @@ func (s *Store) CreateArticle(ctx context.Context, in *store.Article) (*store.Ar
 		if _, err := insertArticle(tx, r); err != nil {
 			return err
 		}
+		if err := appendChange(tx, articleChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+			return err
+		}
 		out = articleFromRecord(r)
 		return nil
 	})
@@ -151,6 +154,9 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 		if err := save(tx, bucketArticles, key, r, articleEntries(key, old), articleEntries(key, r)); err != nil {
 			return err
 		}
+		if err := appendChange(tx, articleChange(store.ChangeUpdated, old, r, now)); err != nil {
+			return err
+		}
 		if textChanged {
 			if err := putArticleRevision(tx, key, r, r.UpdateTime); err != nil {
 				return err
@@ -159,11 +165,11 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 			if err != nil {
 				return err
 			}
-			// change feed: events holds one reanchorEvent per annotation
-			// re-anchoring rewrote (TYPE_REANCHORED, and
-			// TYPE_CLAIM_TEXT_CHANGED when Relocation.TextChanged), in
-			// this transaction.
-			_ = events
+			for _, ev := range events {
+				if err := appendChange(tx, reanchorChange(ev, now)); err != nil {
+					return err
+				}
+			}
 		}
 		out = articleFromRecord(r)
 		return nil
@@ -207,10 +213,16 @@ func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) 
 			if err := deleteAnnotation(tx, ak, r); err != nil {
 				return err
 			}
+			if err := appendChange(tx, annotationChange(store.ChangeDeleted, r, nil, s.clock())); err != nil {
+				return err
+			}
 		}
 		if err := deletePrefix(tx.Bucket(bucketArticleRevisions), key); err != nil {
 			return err
 		}
-		return deleteRecord(tx, bucketArticles, key, articleEntries(key, old))
+		if err := deleteRecord(tx, bucketArticles, key, articleEntries(key, old)); err != nil {
+			return err
+		}
+		return appendChange(tx, articleChange(store.ChangeDeleted, old, nil, s.clock()))
 	})
 }

@@ -139,6 +139,9 @@ func (im *importer) article(in *store.Article) (string, store.Outcome, error) {
 	if err != nil {
 		return "", 0, err
 	}
+	if err := appendChange(im.tx, articleChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+		return "", 0, err
+	}
 	im.cache(key, r)
 	return store.ArticleName(r.Id), store.OutcomeCreated, nil
 }
@@ -151,6 +154,9 @@ func (im *importer) source(in *store.Source) (string, store.Outcome, error) {
 	}
 	r := im.s.newSource(im.tx, in)
 	if _, err := insertSource(im.tx, r); err != nil {
+		return "", 0, err
+	}
+	if err := appendChange(im.tx, sourceChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 		return "", 0, err
 	}
 	return store.SourceName(r.Id), store.OutcomeCreated, nil
@@ -183,6 +189,9 @@ func (im *importer) annotation(in *store.AnnotationImport) (string, store.Outcom
 		return "", 0, err
 	}
 	if _, err := insertAnnotation(im.tx, r); err != nil {
+		return "", 0, err
+	}
+	if err := appendChange(im.tx, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 		return "", 0, err
 	}
 	return store.AnnotationName(r.ArticleId, r.Id), store.OutcomeCreated, nil

@@ -35,6 +35,7 @@ var migrations = []migration{
 	{version: 1, name: "create the buckets", migrate: createBuckets(1)},
 	{version: 2, name: "add import_request_ids", migrate: createBuckets(2)},
 	{version: 3, name: "keep article and annotation revisions", migrate: migrate3},
+	{version: 4, name: "add the change feed", migrate: createBuckets(4)},
 }
 
 // migrate3 creates the revision buckets and gives every existing article and

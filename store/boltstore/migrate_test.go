@@ -128,6 +128,27 @@ func TestMigrations(t *testing.T) {
 			},
 		},
 		{
+			name: "4: a version 3 file gets an empty change feed",
+			init: func(tx *bbolt.Tx) error {
+				for v := uint64(1); v <= 3; v++ {
+					if err := createBuckets(v)(tx); err != nil {
+						return err
+					}
+				}
+				return setVersion(3)(tx)
+			},
+			check: func(tx *bbolt.Tx) error {
+				b := tx.Bucket(bucketChanges)
+				if b == nil {
+					return errors.New("no changes bucket")
+				}
+				if b.Sequence() != 0 || b.Stats().KeyN != 0 {
+					return fmt.Errorf("the new feed has sequence %d and %d changes", b.Sequence(), b.Stats().KeyN)
+				}
+				return nil
+			},
+		},
+		{
 			name: "2: a version 1 file gets import_request_ids",
 			init: func(tx *bbolt.Tx) error {
 				if err := createBuckets(1)(tx); err != nil {
@@ -434,7 +455,7 @@ func TestMigration3BackfillsRevisions(t *testing.T) {
 		t.Error(err)
 	}
 	_ = s.Close()
-	if v := fileVersion(t, path); v != 3 {
-		t.Errorf("schema version %d, want 3", v)
+	if v, want := fileVersion(t, path), current[len(current)-1].version; v != want {
+		t.Errorf("schema version %d, want %d", v, want)
 	}
 }

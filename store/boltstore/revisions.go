@@ -486,6 +486,9 @@ func (s *Store) RollbackAnnotation(ctx context.Context, articleID, id string, re
 		if err := putAnnotationRevision(tx, key, cur, r, store.CauseRollback, revisionID); err != nil {
 			return err
 		}
+		if err := appendChange(tx, annotationChange(store.ChangeUpdated, cur, r, fromTimestamp(r.UpdateTime))); err != nil {
+			return err
+		}
 		out = annotationFromRecord(r)
 		return nil
 	})

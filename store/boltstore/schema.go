@@ -12,7 +12,7 @@
 // list filters), anchor (to resolve spans inside the write transaction) and
 // go.etcd.io/bbolt.
 //
-// # Bucket tree (schema version 3)
+// # Bucket tree (schema version 4)
 //
 // Update this tree whenever the layout changes, together with a new migration
 // in migrate.go and its test.
@@ -54,6 +54,12 @@
 //	                                    article's text of that time (older
 //	                                    ones were never kept) and one
 //	                                    revision per annotation.
+//
+//	changes                             (since 4) the change feed (changes.go);
+//	  <u64 sequence>                    : recordpb.Change  NextSequence draws
+//	                                    the sequence in the transaction of
+//	                                    the write; append-only, not derived.
+//	                                    A migrated file's feed starts empty.
 //
 //	articles_by_publisher               secondary indexes: nil values; the key
 //	  <str publisher><artKey>           : nil   ends with the record key, so a
@@ -106,9 +112,9 @@
 //	<time t>    8-byte big-endian t.UnixNano() with the sign bit flipped, so
 //	            that times before 1970 sort first.
 //
-// Everything but the records, meta, import_request_ids and the revisions is
-// derived from the records: RebuildIndexes recreates it, and Check verifies
-// it.
+// Everything but the records, meta, import_request_ids, the revisions and
+// the changes is derived from the records: RebuildIndexes recreates it, and
+// Check verifies it.
 package boltstore
 
 // bucket is one top-level bucket of the file.
@@ -208,6 +214,7 @@ var buckets = []bucket{
 
 	{name: bucketArticleRevisions, since: 3},
 	{name: bucketAnnotationRevisions, since: 3},
+	{name: bucketChanges, since: 4},
 }
 
 // uniqueRules maps a unique bucket's name to its rule.

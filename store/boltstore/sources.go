@@ -33,6 +33,9 @@ func (s *Store) CreateSource(ctx context.Context, in *store.Source) (*store.Sour
 		if _, err := insertSource(tx, r); err != nil {
 			return err
 		}
+		if err := appendChange(tx, sourceChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+			return err
+		}
 		out = sourceFromRecord(r)
 		return nil
 	})
@@ -128,6 +131,9 @@ func (s *Store) UpdateSource(ctx context.Context, id, etag string, update func(*
 		if err := save(tx, bucketSources, key, r, sourceEntries(key, old), sourceEntries(key, r)); err != nil {
 			return err
 		}
+		if err := appendChange(tx, sourceChange(store.ChangeUpdated, old, r, fromTimestamp(r.UpdateTime))); err != nil {
+			return err
+		}
 		out = sourceFromRecord(r)
 		return nil
 	})
@@ -159,6 +165,9 @@ func (s *Store) DeleteSource(ctx context.Context, id, etag string) error {
 			}
 			return e
 		}
-		return deleteRecord(tx, bucketSources, key, sourceEntries(key, old))
+		if err := deleteRecord(tx, bucketSources, key, sourceEntries(key, old)); err != nil {
+			return err
+		}
+		return appendChange(tx, sourceChange(store.ChangeDeleted, old, nil, s.clock()))
 	})
 }

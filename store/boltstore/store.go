@@ -59,6 +59,8 @@ type Store struct {
 	// examined counts records that List calls decoded as candidates, so that
 	// tests can tell an index lookup from a scan.
 	examined atomic.Int64
+	// feed wakes change watchers after commits (changes.go).
+	feed *feed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,15 +92,25 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("database file %q: %w", path, err)
 	}
-	s := &Store{db: db, now: opts.Clock}
+	f, err := startFeed(db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("database file %q: %w", path, err)
+	}
+	s := &Store{db: db, now: opts.Clock, feed: f}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	return s, nil
 }
 
-// Close releases the file. Calls after Close fail.
-func (s *Store) Close() error { return s.db.Close() }
+// Close releases the file and wakes change watchers, whose reads then fail.
+// Calls after Close fail.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	s.feed.stop(s.db)
+	return err
+}
 
 // Check verifies the file: bbolt's page-level consistency check, then that
 // every derived bucket holds exactly what the records imply, and that every
