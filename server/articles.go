@@ -164,7 +164,7 @@ func (s *articleService) ListArticleRevisions(ctx context.Context, req *factchec
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	q := store.RevisionQuery{PageSize: size, PageToken: token, OldestFirst: oldestFirst}
+	q := store.RevisionQuery{PageSize: size, PageToken: token, OldestFirst: oldestFirst, OmitText: !full}
 	resp := &factcheckv1.ListArticleRevisionsResponse{}
 	textBytes := 0
 	for {

@@ -233,4 +233,7 @@ type RevisionQuery struct {
 	// OldestFirst lists revisions in ascending order; the default is newest
 	// first (AIP-162).
 	OldestFirst bool
+	// OmitText leaves ArticleRevision.Text empty (TextSHA256 stays), so a
+	// page of revisions of a long article costs no more than its metadata.
+	OmitText bool
 }

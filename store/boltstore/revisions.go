@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -307,6 +308,9 @@ func (s *Store) ListArticleRevisions(ctx context.Context, articleID string, q st
 			return store.NotFound("ARTICLE_NOT_FOUND", store.ArticleName(articleID))
 		}
 		out, next, err = listRevisions(tx, bucketArticleRevisions, artKey, q, func(v []byte) (*store.ArticleRevision, error) {
+			if q.OmitText {
+				v = withoutField(v, articleRevisionTextField)
+			}
 			r, err := decode(v, &recordpb.ArticleRevision{})
 			if err != nil {
 				return nil, err
@@ -316,6 +320,32 @@ func (s *Store) ListArticleRevisions(ctx context.Context, articleID string, q st
 		return err
 	})
 	return out, next, err
+}
+
+// articleRevisionTextField is the field number of recordpb.ArticleRevision's
+// text.
+const articleRevisionTextField = 2
+
+// withoutField returns the encoded message val without its field num, so
+// that decoding it does not copy a text of up to 1 MiB only to drop it. A
+// value it cannot parse is returned whole, for decode to report.
+func withoutField(val []byte, num protowire.Number) []byte {
+	out := make([]byte, 0, 128)
+	for b := val; len(b) > 0; {
+		n, typ, tagLen := protowire.ConsumeTag(b)
+		if tagLen < 0 {
+			return val
+		}
+		fieldLen := protowire.ConsumeFieldValue(n, typ, b[tagLen:])
+		if fieldLen < 0 {
+			return val
+		}
+		if n != num {
+			out = append(out, b[:tagLen+fieldLen]...)
+		}
+		b = b[tagLen+fieldLen:]
+	}
+	return out
 }
 
 // GetAnnotationRevision implements store.Store.

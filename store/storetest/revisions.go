@@ -264,7 +264,15 @@ func testArticleRevisions(t *testing.T, s store.Store) {
 		t.Errorf("a page that reaches the end: %v in %d pages, want one page, no token", got, pages)
 	}
 
-	_, err := s.GetArticleRevision(ctx, a.ID, 4)
+	basic, _, err := s.ListArticleRevisions(ctx, a.ID, store.RevisionQuery{PageSize: 10, OmitText: true})
+	check(t, err)
+	for _, r := range basic {
+		if r.Text != "" || r.TextSHA256 != sha(texts[r.Revision-1]) || r.CreateTime.IsZero() {
+			t.Errorf("OmitText: revision %+v, want no text and the rest", r)
+		}
+	}
+
+	_, err = s.GetArticleRevision(ctx, a.ID, 4)
 	se := wantErr(t, err, store.ErrNotFound, "REVISION_NOT_FOUND")
 	if se.Resource != a.Name()+"/revisions/4" {
 		t.Errorf("Resource = %q", se.Resource)
