@@ -470,3 +470,35 @@ func testRevisionsDeletedWithOwner(t *testing.T, s store.Store) {
 		t.Errorf("re-created article has %d revisions", len(revsA))
 	}
 }
+
+// testImportKeepsRevisions: records created by Import start their history as
+// those created one by one do.
+func testImportKeepsRevisions(t *testing.T, s store.Store) {
+	art := newArticle(1)
+	art.ID = "imported"
+	res, err := s.Import(ctx, []store.ImportRecord{
+		{Article: art},
+		{Annotation: &store.AnnotationImport{Annotation: newAnnotationFor("imported", "Article 1 says")}},
+	}, store.ImportOptions{})
+	check(t, err)
+	for _, r := range res {
+		if r.Outcome != store.OutcomeCreated {
+			t.Fatalf("import results %+v", res)
+		}
+	}
+	revs, _, err := s.ListArticleRevisions(ctx, "imported", store.RevisionQuery{PageSize: 10})
+	check(t, err)
+	if len(revs) != 1 || revs[0].Revision != 1 || revs[0].Text != art.Text {
+		t.Errorf("revisions of an imported article: %+v", revs)
+	}
+	id := strings.TrimPrefix(res[1].Name, "articles/imported/annotations/")
+	arevs, _, err := s.ListAnnotationRevisions(ctx, "imported", id, store.RevisionQuery{PageSize: 10})
+	check(t, err)
+	if len(arevs) != 1 || arevs[0].Cause != store.CauseCreate || arevs[0].Annotation.RevisionID != 1 {
+		t.Errorf("revisions of an imported annotation: %+v", arevs)
+	}
+}
+
+func newAnnotationFor(articleID, exact string) *store.Annotation {
+	return &store.Annotation{ArticleID: articleID, Anchor: store.Anchor{Exact: exact}, Claim: store.Claim{Text: "c"}}
+}

@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RollbackAnchor", testRollbackAnchor},
 		{"RollbackMissingSource", testRollbackMissingSource},
 		{"RevisionsDeletedWithOwner", testRevisionsDeletedWithOwner},
+		{"ImportKeepsRevisions", testImportKeepsRevisions},
 
 		{"ListOrderAndPages", testListOrderAndPages},
 		{"ListPageTokens", testListPageTokens},
