@@ -407,6 +407,10 @@ func TestMigration3BackfillsRevisions(t *testing.T) {
 	river := int64(strings.Index(text2, "The river"))
 	anns := []*recordpb.Annotation{ann("fresh", "n1", "Taxes fell", 0), ann("edited", "n2", "The river is clean", river)}
 	anns[1].Anchor.ArticleRevision = 4
+	// An orphan pointing into a revision whose text was never kept.
+	orphan := ann("edited", "n3", "Taxes fell", 0)
+	orphan.Anchor.ArticleRevision, orphan.Anchor.Status = 3, int32(store.StatusOrphaned)
+	anns = append(anns, orphan)
 	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -450,6 +454,16 @@ func TestMigration3BackfillsRevisions(t *testing.T) {
 	got, err = s.GetAnnotation(ctx, "edited", "n2")
 	if err != nil || got.RevisionID != 2 || got.Anchor.ArticleRevision != 5 || got.Anchor.Start != int(river)+len("Update: ") {
 		t.Errorf("after a text change: %+v, %v", got, err)
+	}
+	// Rolling the orphan back to its migrated revision finds its quote in
+	// the current text by its words alone: the text its span counted into
+	// is gone.
+	back, err := s.RollbackAnnotation(ctx, "edited", "n3", 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := back.Anchor; a.Status != store.StatusAnchored || a.ArticleRevision != 5 || a.Start != len("Update: ") {
+		t.Errorf("rolled back orphan: %+v", a)
 	}
 	if err := s.Check(); err != nil {
 		t.Error(err)
