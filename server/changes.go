@@ -275,7 +275,9 @@ var errWatchTooSlow = errors.New("watch too slow")
 // feed, and hands it to each: one goroutine that runs while anyone is
 // subscribed, woken by the store's ChangeNotify. It never blocks on a
 // watch: a watch whose queue would exceed limit is cut off (it then ends
-// with WATCH_TOO_SLOW) and the others go on.
+// with WATCH_TOO_SLOW) and the others go on. A read of up to hubPageSize
+// changes is handed whole to an empty queue, so that one large commit (an
+// import chunk) does not cut off watches that keep up.
 type changeHub struct {
 	st     store.Store
 	logger *slog.Logger
@@ -392,7 +394,7 @@ func (h *changeHub) hand(changes []*store.Change, next int64) {
 	h.pos = next
 	for sub := range h.subs {
 		sub.mu.Lock()
-		if len(sub.queue)+len(changes) > h.limit {
+		if len(sub.queue) > 0 && len(sub.queue)+len(changes) > h.limit {
 			sub.queue = nil
 			sub.end = errWatchTooSlow
 			delete(h.subs, sub)

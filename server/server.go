@@ -45,7 +45,9 @@ type Config struct {
 	Metrics prometheus.Registerer
 	// WatchBuffer is how many changes a ChangeService.WatchChanges call may
 	// have waiting to be sent before it is ended with WATCH_TOO_SLOW (and
-	// resumes); 0 means DefaultWatchBuffer.
+	// resumes); 0 means DefaultWatchBuffer. One read of new changes (up to
+	// 1,000) may come on top, so that a large commit alone never ends a
+	// watch.
 	WatchBuffer int
 	// Stopping, when closed, ends every open WatchChanges call with
 	// UNAVAILABLE (reason SERVER_SHUTTING_DOWN, and where to resume): watches

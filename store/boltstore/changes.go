@@ -369,3 +369,38 @@ func reanchorChange(ev reanchorEvent, at time.Time) *store.Change {
 	}
 	return c
 }
+
+// checkChanges verifies the feed: consecutive sequences up to the bucket's
+// sequence, each a change of a named resource.
+func checkChanges(tx *bbolt.Tx) error {
+	b := tx.Bucket(bucketChanges)
+	if b == nil {
+		return fmt.Errorf("no %s bucket", bucketChanges)
+	}
+	var prev uint64
+	err := b.ForEach(func(k, v []byte) error {
+		if len(k) != 8 {
+			return fmt.Errorf("%s: key %x is not a sequence", bucketChanges, k)
+		}
+		seq := binary.BigEndian.Uint64(k)
+		if prev != 0 && seq != prev+1 {
+			return fmt.Errorf("%s: sequence %d follows %d: the feed has a gap", bucketChanges, seq, prev)
+		}
+		prev = seq
+		c, err := changeFromRecord(int64(seq), v)
+		if err != nil {
+			return err
+		}
+		if store.ResourceType(c.Resource) == "" || c.Type <= store.ChangeTypeUnspecified || c.Type > store.ChangeClaimTextChanged {
+			return fmt.Errorf("%s: change %d is %v of %q", bucketChanges, seq, c.Type, c.Resource)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if prev != b.Sequence() && prev != 0 {
+		return fmt.Errorf("%s: the last change is %d but the sequence is at %d", bucketChanges, prev, b.Sequence())
+	}
+	return nil
+}

@@ -114,8 +114,8 @@ func (s *Store) Close() error {
 
 // Check verifies the file: bbolt's page-level consistency check, then that
 // every derived bucket holds exactly what the records imply, and that every
-// article and annotation has the revision it is at, and no revision outlived
-// its owner. It reads the whole file and holds the write lock while it does
+// article and annotation has the revision it is at, no revision outlived
+// its owner and the change feed has no gap. It reads the whole file and holds the write lock while it does
 // (bbolt's check is not safe beside a concurrent writer otherwise), so it is
 // for tests, which run it after every test, and for maintenance, not for a
 // busy server.
@@ -136,7 +136,10 @@ func (s *Store) Check() error {
 	if err := checkIndexes(tx); err != nil {
 		return err
 	}
-	return checkRevisions(tx)
+	if err := checkRevisions(tx); err != nil {
+		return err
+	}
+	return checkChanges(tx)
 }
 
 // clock returns the current time in UTC, as every stored time is.
