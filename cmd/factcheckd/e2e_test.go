@@ -21,8 +21,10 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 )
@@ -173,31 +175,36 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 	return conn
 }
 
-// readmeBlock is one shell block of the README's walk-through.
+// readmeBlock is one shell block of the README's walk-through, with what an
+// HTML comment just before it (`<!-- exit 67 -->`, `<!-- background, prints
+// TEXT -->`) says about it.
 type readmeBlock struct {
 	line     int
 	script   string
 	wantExit int
+	// background blocks (a watch a reader runs in a second terminal) run
+	// beside the blocks after them and are stopped at the end.
+	background bool
+	// prints is text the block's output must contain.
+	prints string
 }
 
-var exitMarker = regexp.MustCompile(`^<!-- exit (\d+) -->$`)
+var blockMarker = regexp.MustCompile(`^<!-- (.+) -->$`)
 
 // tutorialSections are the README sections whose ```sh blocks a newcomer
 // runs in order, and so the test runs too.
 var tutorialSections = []string{"## Walk-through", "## Batch work with the factcheck CLI"}
 
-// walkthrough returns the ```sh blocks of the README's tutorial sections,
-// each with the exit status an `<!-- exit N -->` line just before it asks for
-// (0 when absent).
+// walkthrough returns the ```sh blocks of the README's tutorial sections.
 func walkthrough(t *testing.T, readme string) []readmeBlock {
 	t.Helper()
 	var (
-		blocks   []readmeBlock
-		inSect   bool
-		inBlock  bool
-		wantExit int
-		cur      readmeBlock
-		body     strings.Builder
+		blocks  []readmeBlock
+		inSect  bool
+		inBlock bool
+		marks   readmeBlock
+		cur     readmeBlock
+		body    strings.Builder
 	)
 	sc := bufio.NewScanner(strings.NewReader(readme))
 	for n := 1; sc.Scan(); n++ {
@@ -207,18 +214,31 @@ func walkthrough(t *testing.T, readme string) []readmeBlock {
 			inBlock = false
 			cur.script = body.String()
 			blocks = append(blocks, cur)
-			wantExit = 0
+			marks = readmeBlock{}
 		case inBlock:
 			body.WriteString(line + "\n")
 		case strings.HasPrefix(line, "## "):
 			inSect = slices.Contains(tutorialSections, line)
 		case !inSect:
-		case exitMarker.MatchString(line):
-			wantExit, _ = strconv.Atoi(exitMarker.FindStringSubmatch(line)[1])
+		case blockMarker.MatchString(line):
+			for _, d := range strings.Split(blockMarker.FindStringSubmatch(line)[1], ",") {
+				d = strings.TrimSpace(d)
+				switch {
+				case d == "background":
+					marks.background = true
+				case strings.HasPrefix(d, "exit "):
+					marks.wantExit, _ = strconv.Atoi(strings.TrimPrefix(d, "exit "))
+				case strings.HasPrefix(d, "prints "):
+					marks.prints = strings.TrimPrefix(d, "prints ")
+				default:
+					t.Fatalf("README.md:%d: unknown directive %q", n, d)
+				}
+			}
 		case line == "```sh":
 			inBlock = true
 			body.Reset()
-			cur = readmeBlock{line: n + 1, wantExit: wantExit}
+			cur = marks
+			cur.line = n + 1
 		}
 	}
 	if len(blocks) == 0 {
@@ -262,17 +282,50 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err := os.Symlink(filepath.Join(root, "testdata"), filepath.Join(work, "testdata")); err != nil {
 		t.Fatal(err)
 	}
+	type running struct {
+		b   readmeBlock
+		cmd *exec.Cmd
+		out *syncBuffer
+	}
+	var background []running
 	for _, b := range walkthrough(t, string(readme)) {
 		script := strings.ReplaceAll(b.script, "127.0.0.1:50051", d.addr)
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 		cmd.Dir = work
 		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "FACTCHECK_SERVER="+d.addr)
+		if b.background {
+			out := &syncBuffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			// Its own process group, so stopping it stops grpcurl too.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			background = append(background, running{b, cmd, out})
+			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+			continue
+		}
 		out, err := cmd.CombinedOutput()
 		code := cmd.ProcessState.ExitCode()
 		if code != b.wantExit {
 			t.Fatalf("README.md:%d exited %d (%v), want %d\n--- script\n%s--- output\n%s", b.line, code, err, b.wantExit, b.script, out)
 		}
+		if !strings.Contains(string(out), b.prints) {
+			t.Fatalf("README.md:%d should print %q; it printed:\n%s", b.line, b.prints, out)
+		}
 		t.Logf("README.md:%d ok (exit %d)", b.line, code)
+	}
+	for _, r := range background {
+		// A background block is a reader's second terminal: what it shows
+		// may arrive a little after the command that caused it.
+		deadline := time.Now().Add(15 * time.Second)
+		for !strings.Contains(r.out.String(), r.b.prints) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(r.out.String(), r.b.prints) {
+			t.Errorf("README.md:%d (in the background) should print %q; it printed:\n%s", r.b.line, r.b.prints, r.out.String())
+		}
+		syscall.Kill(-r.cmd.Process.Pid, syscall.SIGTERM)
 	}
 	checkExports(t, work)
 
@@ -285,29 +338,36 @@ func TestREADMEWalkthrough(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const quote = "talks between Baghdad and Washington on the issue of US military presence have been ongoing even before the attack launched by Hamas on Israel on October 7, 2023"
+		// The README's correction dropped the year from the quoted claim:
+		// the annotation was re-anchored as FUZZY onto the corrected words,
+		// keeping where it was and what it quoted.
+		const (
+			quote     = "talks between Baghdad and Washington on the issue of US military presence have been ongoing even before the attack launched by Hamas on Israel on October 7, 2023"
+			corrected = "talks between Baghdad and Washington on the issue of US military presence have been ongoing even before the attack launched by Hamas on Israel on October 7"
+		)
 		text := art.GetArticle().GetText()
-		i := strings.Index(text, quote)
-		if i < 0 {
-			t.Fatal("stored article text lost the quoted claim")
+		if art.GetArticle().GetRevision() != 2 || strings.Contains(text, quote) || !strings.Contains(text, corrected) {
+			t.Fatalf("article revision %d does not hold the README's correction", art.GetArticle().GetRevision())
 		}
+		i := strings.Index(text, corrected)
 		wantStart := int32(utf8.RuneCountInString(text[:i]))
 		resp, err := factcheckv1.NewAnnotationServiceClient(conn).ListAnnotations(ctx, &factcheckv1.ListAnnotationsRequest{
-			Parent: "articles/shafaq-talks", Filter: `citations.source = "sources/wapo-talks"`,
+			Parent: "articles/shafaq-talks", Filter: `citations.source = "sources/wapo-talks" AND anchor.status = STATUS_FUZZY`,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(resp.GetAnnotations()) != 1 {
-			t.Fatalf("want 1 annotation citing sources/wapo-talks, got %d", len(resp.GetAnnotations()))
+			t.Fatalf("want 1 fuzzy annotation citing sources/wapo-talks, got %d", len(resp.GetAnnotations()))
 		}
-		a := resp.GetAnnotations()[0]
-		pos := a.GetAnchor().GetPosition()
-		if pos.GetStart() != wantStart || pos.GetEnd() != wantStart+int32(utf8.RuneCountInString(quote)) {
-			t.Errorf("anchor position = [%d,%d), want [%d,%d)", pos.GetStart(), pos.GetEnd(), wantStart, wantStart+int32(len(quote)))
+		anc := resp.GetAnnotations()[0].GetAnchor()
+		pos := anc.GetPosition()
+		if pos.GetStart() != wantStart || anc.GetFoundText() != corrected || anc.GetQuote().GetExact() != quote {
+			t.Errorf("anchor = [%d,%d) found %q quote %q; want [%d,…) found the corrected words, quote as annotated",
+				pos.GetStart(), pos.GetEnd(), anc.GetFoundText(), anc.GetQuote().GetExact(), wantStart)
 		}
-		if a.GetAnchor().GetStatus() != factcheckv1.Anchor_STATUS_ANCHORED {
-			t.Errorf("anchor status = %v", a.GetAnchor().GetStatus())
+		if prev := anc.GetPreviousPosition(); prev.GetEnd()-prev.GetStart() != int32(utf8.RuneCountInString(quote)) {
+			t.Errorf("previous position %v does not span the original quote", prev)
 		}
 		if _, err := factcheckv1.NewSourceServiceClient(conn).GetSource(ctx, &factcheckv1.GetSourceRequest{Name: "sources/wapo-talks"}); err != nil {
 			t.Fatal(err)
@@ -455,5 +515,34 @@ func checkExports(t *testing.T, dir string) {
 		if !found {
 			t.Errorf("%s holds no %s", file, want)
 		}
+	}
+}
+
+// TestShutdownEndsWatches: SIGTERM ends open WatchChanges streams with
+// UNAVAILABLE (and where to resume) instead of waiting out the shutdown
+// timeout for clients that never leave.
+func TestShutdownEndsWatches(t *testing.T) {
+	d := startDaemon(t, filepath.Join(t.TempDir(), "factcheck.db"), "--shutdown-timeout", "60s")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn := dial(t, d.addr)
+	if _, err := factcheckv1.NewArticleServiceClient(conn).CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{Url: "https://news.example/1", Text: "text"}}); err != nil {
+		t.Fatal(err)
+	}
+	watch, err := factcheckv1.NewChangeServiceClient(conn).WatchChanges(ctx, &factcheckv1.WatchChangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := watch.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	d.stop(t)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("stopping with an open watch took %v", took)
+	}
+	_, err = watch.Recv()
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("open watch ended with %v, want UNAVAILABLE", err)
 	}
 }

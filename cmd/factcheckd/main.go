@@ -149,7 +149,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
-	scfg := server.Config{Logger: logger, PublicURL: cfg.publicURL, Newsroom: cfg.newsroom}
+	// Watches run until their clients leave; closing stopping ends them so
+	// that GracefulStop, which waits for every call, can finish.
+	stopping := make(chan struct{})
+	scfg := server.Config{Logger: logger, PublicURL: cfg.publicURL, Newsroom: cfg.newsroom, Stopping: stopping}
 	if cfg.metricsListen != "" {
 		mlis, err := net.Listen("tcp", cfg.metricsListen)
 		if err != nil {
@@ -175,6 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", cfg.shutdownTimeout)
+	close(stopping)
 	stopped := make(chan struct{})
 	go func() { srv.GracefulStop(); close(stopped) }()
 	select {
