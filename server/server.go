@@ -53,7 +53,9 @@ type Config struct {
 	// UNAVAILABLE (reason SERVER_SHUTTING_DOWN, and where to resume): watches
 	// run until the client leaves, so GracefulStop, which waits for every
 	// call, would otherwise wait for them. Close it just before
-	// GracefulStop. nil: watches end only with Stop or their clients.
+	// GracefulStop. nil: watches end only with Stop or their clients. A
+	// watch blocked sending to a client that stopped reading cannot see it
+	// and ends only with Stop.
 	Stopping <-chan struct{}
 }
 
