@@ -43,6 +43,10 @@ const (
 	maxWatchMessageBytes = 1 << 20
 	// hubPageSize is how many new changes the hub reads at a time.
 	hubPageSize = 1000
+	// progressEvery: a watch whose filter skipped this many changes since
+	// its last message sends one without changes, so that its client's
+	// resume point keeps up and a resumed watch need not scan them again.
+	progressEvery = 1000
 )
 
 const changeFilterExample = "`article = \"articles/shafaq-talks\" AND type != TYPE_CREATED`"
@@ -144,7 +148,7 @@ func (s *changeService) WatchChanges(req *factcheckv1.WatchChangesRequest, strea
 	if err := v.sequenceErr(); err != nil {
 		return err
 	}
-	w := &watch{s: s, stream: stream, filter: expr, last: req.GetAfterSequence()}
+	w := &watch{s: s, stream: stream, filter: expr, last: req.GetAfterSequence(), sent: req.GetAfterSequence()}
 	return w.run(stream.Context())
 }
 
@@ -158,6 +162,8 @@ type watch struct {
 	// last is the sequence the watch has read up to: every matching change
 	// up to it has been sent.
 	last int64
+	// sent is the last_sequence of the last message sent.
+	sent int64
 }
 
 func (w *watch) run(ctx context.Context) error {
@@ -240,6 +246,10 @@ func (w *watch) catchUp(ctx context.Context, until int64) error {
 // send sends changes in messages of at most maxWatchMessageBytes; last is
 // how far the read that found them went.
 func (w *watch) send(changes []*store.Change, last int64) error {
+	if len(changes) == 0 && last-w.sent >= progressEvery {
+		w.sent = last
+		return w.stream.Send(&factcheckv1.WatchChangesResponse{LastSequence: last})
+	}
 	for len(changes) > 0 {
 		resp := &factcheckv1.WatchChangesResponse{}
 		size := 0
@@ -260,6 +270,7 @@ func (w *watch) send(changes []*store.Change, last int64) error {
 		if err := w.stream.Send(resp); err != nil {
 			return err
 		}
+		w.sent = resp.LastSequence
 	}
 	return nil
 }

@@ -478,3 +478,56 @@ func TestWatchEndsWhenStoreCloses(t *testing.T) {
 	}
 	e.storeClosed = true
 }
+
+// TestWatchProgress: a watch whose filter skips many changes still tells
+// its client how far it has read, so that resuming skips them.
+func TestWatchProgress(t *testing.T) {
+	e := newChangeEnv(t, "", server.Config{})
+	ctx := ctxT(t)
+	importSources := func(prefix string, n int) {
+		var recs []store.ImportRecord
+		for i := range n {
+			recs = append(recs, store.ImportRecord{Source: &store.Source{URL: fmt.Sprintf("https://evidence.example/%s/%d", prefix, i)}})
+		}
+		if _, err := e.st.Import(ctx, recs, store.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	importSources("backlog", 1200)
+	stream, err := e.changes.WatchChanges(ctx, &factcheckv1.WatchChangesRequest{Filter: "resource_type = article"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetChanges()) != 0 || resp.GetLastSequence() != 1200 {
+		t.Fatalf("after a backlog of 1,200 unmatched changes: %d changes, last_sequence %d; want a progress message at 1200",
+			len(resp.GetChanges()), resp.GetLastSequence())
+	}
+	// Live: fewer skipped changes send nothing; a match comes with how far
+	// the watch read.
+	importSources("live", 10)
+	if _, err := e.st.CreateArticle(ctx, &store.Article{ID: "a", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetChanges()) != 1 || resp.GetChanges()[0].GetSequence() != 1211 || resp.GetLastSequence() != 1211 {
+		t.Fatalf("live: %v", resp)
+	}
+	importSources("more", progressEveryForTest)
+	resp, err = stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetChanges()) != 0 || resp.GetLastSequence() != 1211+progressEveryForTest {
+		t.Fatalf("after %d unmatched live changes: %v", progressEveryForTest, resp)
+	}
+}
+
+// progressEveryForTest is the server's progressEvery.
+const progressEveryForTest = 1000

@@ -441,6 +441,8 @@ func (x *WatchChangesRequest) GetFilter() string {
 type WatchChangesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Changes in sequence order, continuing where the previous message ended.
+	// Empty in a progress message, sent after the filter skipped 1,000 changes
+	// or more: its last_sequence is where to resume.
 	Changes []*Change `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
 	// How far the watch has read: every matching change up to this sequence
 	// has been sent. A string in JSON.
