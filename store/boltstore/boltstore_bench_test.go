@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -265,13 +266,16 @@ func BenchmarkImport(b *testing.B) {
 			}})
 		}
 	}
-	var took time.Duration
+	var (
+		took, cpu time.Duration
+		written   int64
+	)
 	for b.Loop() {
 		s, err := boltstore.Open(filepath.Join(b.TempDir(), "import.db"), boltstore.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
+		start, startCPU, startWritten := time.Now(), cpuTime(), bytesWritten()
 		for rest := recs; len(rest) > 0; {
 			n := min(chunk, len(rest))
 			res, err := s.Import(ctx, rest[:n], store.ImportOptions{})
@@ -286,7 +290,28 @@ func BenchmarkImport(b *testing.B) {
 			rest = rest[n:]
 		}
 		took += time.Since(start)
+		cpu += cpuTime() - startCPU
+		written += bytesWritten() - startWritten
 		_ = s.Close()
 	}
-	b.ReportMetric(float64(len(recs)*b.N)/took.Seconds(), "records/s")
+	n := float64(len(recs) * b.N)
+	b.ReportMetric(n/took.Seconds(), "records/s")
+	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/record")
+	b.ReportMetric(float64(written)/n, "written-B/record")
+}
+
+// bytesWritten is what the process has written to storage so far, from
+// /proc/self/io (0 where there is none).
+func bytesWritten() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -47,27 +48,77 @@ func articleEntries(key []byte, r *recordpb.Article) []entry {
 }
 
 func annotationEntries(key []byte, r *recordpb.Annotation) []entry {
+	// Every key is carved from one buffer: an import derives about ten
+	// keys per annotation, and bbolt keeps the slices Put is given (they
+	// only have to outlive the transaction), so one allocation serves them.
 	artKey := u64(r.ArticleKey)
-	es := []entry{
-		{bucket: bucketAnnotationIDs, key: cat(artKey, []byte(r.Id)), value: key, shown: r.Id},
-		{bucket: bucketAnnotationsByArticle, key: cat(artKey, key)},
-		{bucket: bucketAnnotationsByState, key: cat(enumPart(r.State), key)},
-		{bucket: bucketAnnotationsByRating, key: cat(enumPart(r.Verdict.GetRating()), key)},
-		{bucket: bucketAnnotationsByStatus, key: cat(enumPart(r.Anchor.GetStatus()), key)},
-		{bucket: bucketAnnotationsByClaimant, key: cat(strPart(r.Claim.GetClaimantName()), key)},
-		{bucket: bucketAnnotationsByUpdate, key: cat(timePart(fromTimestamp(r.UpdateTime)), key)},
-	}
+	claimant := bounded(r.Claim.GetClaimantName())
+	size := 2*keyLen + len(r.Id) + // ID
+		2*keyLen + // by article
+		3*(4+keyLen) + // by state, rating, status
+		2 + len(claimant) + keyLen + // by claimant
+		8 + keyLen + // by update
+		len(r.Citations)*2*keyLen
+	var ext []byte
 	if r.ExternalId != "" {
-		es = append(es, entry{bucket: bucketAnnotationExternalID, key: bounded(r.ExternalId), value: key,
+		ext = bounded(r.ExternalId)
+	}
+	for k, v := range r.Labels {
+		size += 4 + min(len(k), maxBoundedString) + min(len(v), maxBoundedString) + keyLen
+	}
+	buf := make([]byte, 0, size)
+	// part returns what was appended to buf since start: buf never grows
+	// past its capacity, so parts never move.
+	part := func(start int) []byte { return buf[start:len(buf):len(buf)] }
+	n := len(buf)
+	buf = append(append(buf, artKey...), r.Id...)
+	idKey := part(n)
+	n = len(buf)
+	buf = append(append(buf, artKey...), key...)
+	byArticle := part(n)
+	enum := func(v int32) []byte {
+		n := len(buf)
+		buf = append(binary.BigEndian.AppendUint32(buf, uint32(v)), key...)
+		return part(n)
+	}
+	byState := enum(r.State)
+	byRating := enum(r.Verdict.GetRating())
+	byStatus := enum(r.Anchor.GetStatus())
+	n = len(buf)
+	buf = append(append(binary.BigEndian.AppendUint16(buf, uint16(len(claimant))), claimant...), key...)
+	byClaimant := part(n)
+	n = len(buf)
+	buf = append(binary.BigEndian.AppendUint64(buf, uint64(fromTimestamp(r.UpdateTime).UnixNano())^(1<<63)), key...)
+	byUpdate := part(n)
+	es := make([]entry, 0, 8+len(r.Citations)+len(r.Labels))
+	es = append(es,
+		entry{bucket: bucketAnnotationIDs, key: idKey, value: key, shown: r.Id},
+		entry{bucket: bucketAnnotationsByArticle, key: byArticle},
+		entry{bucket: bucketAnnotationsByState, key: byState},
+		entry{bucket: bucketAnnotationsByRating, key: byRating},
+		entry{bucket: bucketAnnotationsByStatus, key: byStatus},
+		entry{bucket: bucketAnnotationsByClaimant, key: byClaimant},
+		entry{bucket: bucketAnnotationsByUpdate, key: byUpdate},
+	)
+	if r.ExternalId != "" {
+		es = append(es, entry{bucket: bucketAnnotationExternalID, key: ext, value: key,
 			shown: r.ExternalId})
 	}
 	for _, c := range r.Citations {
 		// Two citations of one source give the same key; writes and
 		// checks treat entries as a set.
-		es = append(es, entry{bucket: bucketAnnotationsBySource, key: cat(u64(c.SourceKey), key)})
+		n := len(buf)
+		buf = append(binary.BigEndian.AppendUint64(buf, c.SourceKey), key...)
+		es = append(es, entry{bucket: bucketAnnotationsBySource, key: part(n)})
 	}
 	for k, v := range r.Labels {
-		es = append(es, entry{bucket: bucketAnnotationsByLabel, key: cat(strPart(k), strPart(v), key)})
+		n := len(buf)
+		kb, vb := bounded(k), bounded(v)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(kb)))
+		buf = append(buf, kb...)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(vb)))
+		buf = append(append(buf, vb...), key...)
+		es = append(es, entry{bucket: bucketAnnotationsByLabel, key: part(n)})
 	}
 	return es
 }
@@ -215,28 +266,35 @@ func save(tx *bbolt.Tx, records, key []byte, r proto.Message, old, new []entry) 
 // found it: a bulk import goes on with the next record in the same
 // transaction.
 func insert(tx *bbolt.Tx, records []byte, r proto.Message, entries func(key []byte) []entry) ([]byte, error) {
+	key, _, err := insertEncoded(tx, records, r, entries)
+	return key, err
+}
+
+// insertEncoded is insert that also returns the record's stored value, for a
+// caller that writes the same bytes again (an annotation's revision 1
+// embeds its record): encoding once is a good part of an import's CPU.
+func insertEncoded(tx *bbolt.Tx, records []byte, r proto.Message, entries func(key []byte) []entry) (key, val []byte, err error) {
 	rb := tx.Bucket(records)
 	// The key NextSequence will return, known without drawing it yet.
-	key := u64(rb.Sequence() + 1)
+	key = u64(rb.Sequence() + 1)
 	es := entries(key)
 	if err := checkUnique(tx, es, key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, e := range es {
 		// bbolt refuses empty and oversized keys, but only at Put, when
 		// earlier entries are already written.
 		if len(e.key) == 0 || len(e.key) > bbolt.MaxKeySize {
-			return nil, fmt.Errorf("%s: a key of %d bytes cannot be stored", e.bucket, len(e.key))
+			return nil, nil, fmt.Errorf("%s: a key of %d bytes cannot be stored", e.bucket, len(e.key))
 		}
 	}
-	val, err := encode(r)
-	if err != nil {
-		return nil, err
+	if val, err = encode(r); err != nil {
+		return nil, nil, err
 	}
 	if drawn, err := nextKey(tx, records); err != nil {
-		return nil, err
+		return nil, nil, err
 	} else if !bytes.Equal(drawn, key) {
-		return nil, fmt.Errorf("%s: sequence gave key %x, want %x", records, drawn, key)
+		return nil, nil, fmt.Errorf("%s: sequence gave key %x, want %x", records, drawn, key)
 	}
 	for _, e := range es {
 		b := tx.Bucket(e.bucket)
@@ -246,10 +304,10 @@ func insert(tx *bbolt.Tx, records []byte, r proto.Message, entries func(key []by
 		// records. Measured with BenchmarkImport.
 		b.FillPercent = 0.9
 		if err := b.Put(e.key, e.value); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return key, rb.Put(key, val)
+	return key, val, rb.Put(key, val)
 }
 
 // deleteRecord removes a record and its entries.

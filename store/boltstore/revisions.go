@@ -58,6 +58,50 @@ func putAnnotationRevision(tx *bbolt.Tx, annKey []byte, prev, r *recordpb.Annota
 	return tx.Bucket(bucketAnnotationRevisions).Put(cat(annKey, u32(r.RevisionId)), val)
 }
 
+// putCreatedAnnotationRevision records the new annotation r, stored under
+// annKey as val (its encoding, RevisionId 1 set), as its revision 1 with
+// cause CauseCreate. The value is what putAnnotationRevision(tx, annKey, nil,
+// r, store.CauseCreate, 0) stores, byte for byte, but assembled around val
+// rather than encoding the snapshot a second time.
+func putCreatedAnnotationRevision(tx *bbolt.Tx, annKey []byte, r *recordpb.Annotation, val []byte) error {
+	b := tx.Bucket(bucketAnnotationRevisions)
+	// A new annotation's key is the largest yet: its revisions append.
+	b.FillPercent = 1
+	return b.Put(cat(annKey, u32(r.RevisionId)), createdRevision(r, val))
+}
+
+// createdRevision encodes recordpb.AnnotationRevision{RevisionId:
+// r.RevisionId, Snapshot: r, CreateTime: r.UpdateTime, Cause: CauseCreate}
+// as deterministic Marshal does (fields in number order, zero values left
+// out), with val the encoding of r.
+func createdRevision(r *recordpb.Annotation, val []byte) []byte {
+	var ts []byte
+	if t := r.UpdateTime; t != nil {
+		ts = make([]byte, 0, 16)
+		if t.Seconds != 0 {
+			ts = protowire.AppendTag(ts, 1, protowire.VarintType)
+			ts = protowire.AppendVarint(ts, uint64(t.Seconds))
+		}
+		if t.Nanos != 0 {
+			ts = protowire.AppendTag(ts, 2, protowire.VarintType)
+			ts = protowire.AppendVarint(ts, uint64(int64(t.Nanos)))
+		}
+	}
+	out := make([]byte, 0, len(val)+len(ts)+24)
+	if r.RevisionId != 0 {
+		out = protowire.AppendTag(out, 1, protowire.VarintType)
+		out = protowire.AppendVarint(out, uint64(int64(r.RevisionId)))
+	}
+	out = protowire.AppendTag(out, 2, protowire.BytesType)
+	out = protowire.AppendBytes(out, val)
+	if r.UpdateTime != nil {
+		out = protowire.AppendTag(out, 3, protowire.BytesType)
+		out = protowire.AppendBytes(out, ts)
+	}
+	out = protowire.AppendTag(out, 7, protowire.VarintType)
+	return protowire.AppendVarint(out, uint64(store.CauseCreate))
+}
+
 // deletePrefix deletes every key of b that starts with prefix. The keys
 // are collected first: bbolt's cursor may skip keys after a delete.
 func deletePrefix(b *bbolt.Bucket, prefix []byte) error {
