@@ -99,6 +99,7 @@ type Client struct {
 	sources     factcheckv1.SourceServiceClient
 	bulk        factcheckv1.BulkServiceClient
 	admin       factcheckv1.AdminServiceClient
+	changes     factcheckv1.ChangeServiceClient
 	health      healthpb.HealthClient
 }
 
@@ -161,6 +162,7 @@ func newClient(conn grpc.ClientConnInterface) *Client {
 		sources:     factcheckv1.NewSourceServiceClient(cc),
 		bulk:        factcheckv1.NewBulkServiceClient(cc),
 		admin:       factcheckv1.NewAdminServiceClient(cc),
+		changes:     factcheckv1.NewChangeServiceClient(cc),
 		health:      healthpb.NewHealthClient(cc),
 	}
 }
@@ -188,6 +190,12 @@ func (c *Client) Bulk() factcheckv1.BulkServiceClient { return c.bulk }
 
 // Admin returns the AdminService client.
 func (c *Client) Admin() factcheckv1.AdminServiceClient { return c.admin }
+
+// Changes returns the ChangeService client, the change feed. Its errors
+// convert as on the other services; a watch ended for falling behind has
+// Reason(err) "WATCH_TOO_SLOW", and its ErrorInfo metadata
+// (resume_after_sequence) says where to resume.
+func (c *Client) Changes() factcheckv1.ChangeServiceClient { return c.changes }
 
 // Conn returns the connection with the client's error conversion, for
 // services this package does not wrap (a newer API version, a newsroom's

@@ -465,3 +465,36 @@ func TestUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestChanges reads the change feed through the client: the list, a watch
+// that sees the backlog, and a bad filter converted to a store error.
+func TestChanges(t *testing.T) {
+	c := newClient(t, serve(t))
+	ctx := ctxT(t)
+	art, err := c.Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{Url: "https://a.example/feed", Text: "text"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.Changes().ListChanges(ctx, &factcheckv1.ListChangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetChanges()) != 1 || list.GetChanges()[0].GetType() != factcheckv1.Change_TYPE_CREATED || list.GetChanges()[0].GetResource() != art.GetArticle().GetName() {
+		t.Fatalf("changes = %v, want the article's creation", list.GetChanges())
+	}
+	watch, err := c.Changes().WatchChanges(ctx, &factcheckv1.WatchChangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := watch.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.GetChanges()) == 0 || got.GetChanges()[0].GetSequence() != list.GetChanges()[0].GetSequence() {
+		t.Errorf("watch began with %v, want the backlog", got)
+	}
+	_, err = c.Changes().ListChanges(ctx, &factcheckv1.ListChangesRequest{Filter: "nonsense ==="})
+	if !errors.Is(err, store.ErrInvalidArgument) || client.Reason(err) == "" {
+		t.Errorf("bad filter: %v (reason %q), want an invalid-argument store error with a reason", err, client.Reason(err))
+	}
+}
