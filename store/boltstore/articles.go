@@ -163,7 +163,10 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 			}
 			events, err := reanchor(tx, key, old, r, now)
 			if err != nil {
-				return err
+				// Wrapped: after the writes above, a bare
+				// *store.Error would tell the committer that
+				// nothing was written (commit.go).
+				return fmt.Errorf("re-anchoring the annotations of %s: %w", store.ArticleName(id), err)
 			}
 			for _, ev := range events {
 				if err := appendChange(tx, reanchorChange(ev, now)); err != nil {

@@ -26,6 +26,10 @@ type Options struct {
 	// Clock returns the current time for timestamps and generated IDs; nil
 	// means time.Now. Tests set it to control time.
 	Clock func() time.Time
+
+	// soloWrites gives every write a transaction of its own, as before
+	// group commit, for benchmarks to compare against.
+	soloWrites bool
 }
 
 // ErrLocked is wrapped by the error Open returns when another process (or
@@ -61,6 +65,9 @@ type Store struct {
 	examined atomic.Int64
 	// feed wakes change watchers after commits (changes.go).
 	feed *feed
+	// commits runs the single-record writes, many to a transaction
+	// (commit.go); nil with Options.soloWrites.
+	commits *committer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -101,12 +108,18 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if !opts.soloWrites {
+		s.commits = startCommitter(db)
+	}
 	return s, nil
 }
 
-// Close releases the file and wakes change watchers, whose reads then fail.
-// Calls after Close fail.
+// Close commits the writes already asked for, then releases the file and
+// wakes change watchers, whose reads then fail. Calls after Close fail.
 func (s *Store) Close() error {
+	if s.commits != nil {
+		s.commits.close()
+	}
 	err := s.db.Close()
 	s.feed.stop(s.db)
 	return err
@@ -154,11 +167,19 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	return s.db.View(fn)
 }
 
+// update runs fn in a write transaction that other writes may share, and
+// returns once it is durable. fn may run more than once (after another
+// function in its transaction failed), so it must set its results afresh
+// each time; and it may fail with a *store.Error only before its first
+// write (see committer.commit).
 func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(fn)
+	if s.commits == nil {
+		return s.db.Update(fn)
+	}
+	return s.commits.do(ctx, fn)
 }
 
 // checkEtag fails with ErrConflict when the caller gave an etag that is not
