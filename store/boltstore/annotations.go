@@ -116,11 +116,11 @@ func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte,
 // insertAnnotation stores a new annotation record as its revision 1.
 func insertAnnotation(tx *bbolt.Tx, r *recordpb.Annotation) ([]byte, error) {
 	r.RevisionId = 1
-	key, val, err := insertEncoded(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) })
+	key, err := insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) })
 	if err != nil {
 		return nil, err
 	}
-	return key, putCreatedAnnotationRevision(tx, key, r, val)
+	return key, putCreatedAnnotationRevision(tx, key, r)
 }
 
 // deleteAnnotation removes the annotation record r under key, with its

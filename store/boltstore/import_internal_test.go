@@ -2,11 +2,17 @@ package boltstore
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"maps"
+	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/factcheck/factcheck/store"
@@ -14,29 +20,115 @@ import (
 )
 
 // TestCreatedRevisionMatchesEncode checks that the revision 1 an insert
-// assembles around the record's bytes is what encoding the revision message
-// gives, so that readers see no difference.
+// assembles by hand is what encoding the revision message without a
+// snapshot gives.
 func TestCreatedRevisionMatchesEncode(t *testing.T) {
 	recs := []*recordpb.Annotation{
 		{RevisionId: 1},
 		{RevisionId: 1, Id: "n1", ArticleId: "a1", UpdateTime: timestamppb.New(time.Unix(0, 0))},
-		{RevisionId: 1, Id: "n1", ArticleId: "a1", UpdateTime: timestamppb.New(time.Unix(-5, 7)),
-			Labels: map[string]string{"b": "2", "a": "1", "c": ""}, Claim: &recordpb.Claim{Text: "x"}},
-		{RevisionId: 1, Id: "n2", ArticleId: "a1", UpdateTime: timestamppb.New(time.Date(2026, 11, 26, 3, 0, 0, 123456789, time.UTC)),
-			Citations: []*recordpb.Citation{{SourceId: "s", SourceKey: 3}}, Anchor: &recordpb.Anchor{Exact: "e", Start: 3, End: 9}},
+		{RevisionId: 1, Id: "n1", ArticleId: "a1", UpdateTime: timestamppb.New(time.Unix(-5, 7))},
+		{RevisionId: 1, Id: "n2", ArticleId: "a1", UpdateTime: timestamppb.New(time.Date(2026, 11, 26, 3, 0, 0, 123456789, time.UTC))},
+		{RevisionId: 1, UpdateTime: timestamppb.New(time.Unix(1<<40, 999999999))},
 	}
 	for i, r := range recs {
-		val, err := encode(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := encode(&recordpb.AnnotationRevision{RevisionId: r.RevisionId, Snapshot: r, CreateTime: r.UpdateTime,
+		want, err := encode(&recordpb.AnnotationRevision{RevisionId: r.RevisionId, CreateTime: r.UpdateTime,
 			Cause: int32(store.CauseCreate)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := createdRevision(r, val); !bytes.Equal(got, want) {
+		if got := createdRevision(r); !bytes.Equal(got, want) {
 			t.Errorf("record %d: createdRevision gives\n%x\nencode gives\n%x", i, got, want)
+		}
+	}
+}
+
+// TestCreatedRevisionSnapshot follows an imported annotation's revision 1,
+// stored without its snapshot, through updates and a rollback, and one
+// stored with it as schema version 4 did: both read the same throughout.
+func TestCreatedRevisionSnapshot(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		s, err := openPath(t, filepath.Join(t.TempDir(), "rev.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Import(context.Background(), []store.ImportRecord{
+			{Article: &store.Article{URL: "https://news.example/1", Text: "The minister said taxes fell."}},
+			{Annotation: &store.AnnotationImport{ArticleURL: "https://news.example/1", Annotation: &store.Annotation{
+				Anchor: store.Anchor{Exact: "taxes fell"}, Claim: store.Claim{Text: "taxes fell"}, Labels: map[string]string{"a": "b"}}}},
+		}, store.ImportOptions{})
+		if err != nil || res[1].Outcome != store.OutcomeCreated {
+			t.Fatalf("import: %v %v", res, err)
+		}
+		var artID, id string
+		if _, err := fmt.Sscanf(strings.ReplaceAll(res[1].Name, "/", " "), "articles %s annotations %s", &artID, &id); err != nil {
+			t.Fatal(err)
+		}
+		if full {
+			// As schema version 4 stored it: the snapshot in the revision.
+			err := s.db.Update(func(tx *bbolt.Tx) error {
+				key := lookup(tx, bucketAnnotationIDs, cat(lookup(tx, bucketArticleIDs, []byte(artID)), []byte(id)))
+				r, err := decode(tx.Bucket(bucketAnnotations).Get(key), &recordpb.Annotation{})
+				if err != nil {
+					return err
+				}
+				val, err := encode(&recordpb.AnnotationRevision{RevisionId: 1, Snapshot: r, CreateTime: r.UpdateTime, Cause: int32(store.CauseCreate)})
+				if err != nil {
+					return err
+				}
+				return tx.Bucket(bucketAnnotationRevisions).Put(cat(key, u32(1)), val)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		rev1, err := s.GetAnnotationRevision(context.Background(), artID, id, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev1.Annotation.Claim.Text != "taxes fell" || rev1.Cause != store.CauseCreate || rev1.Annotation.RevisionID != 1 {
+			t.Fatalf("full %v: revision 1 is %+v", full, rev1)
+		}
+		etag := rev1.Annotation.Etag
+		for _, text := range []string{"taxes rose", "taxes vanished"} {
+			a, err := s.UpdateAnnotation(context.Background(), artID, id, etag, func(a *store.Annotation) error {
+				a.Claim.Text = text
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			etag = a.Etag
+		}
+		revs, _, err := s.ListAnnotationRevisions(context.Background(), artID, id, store.RevisionQuery{PageSize: 10, OldestFirst: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(revs) != 3 {
+			t.Fatalf("full %v: %d revisions, want 3", full, len(revs))
+		}
+		if !reflect.DeepEqual(revs[0], rev1) {
+			t.Errorf("full %v: revision 1 after updates\n%+v\nwant\n%+v", full, revs[0], rev1)
+		}
+		a, err := s.RollbackAnnotation(context.Background(), artID, id, 1, etag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Claim.Text != "taxes fell" || a.RevisionID != 4 {
+			t.Errorf("full %v: rolled back to %+v", full, a)
+		}
+		if err := s.Check(); err != nil {
+			t.Errorf("full %v: %v", full, err)
+		}
+		// A revision without snapshot whose record moved on is damage.
+		err = s.db.Update(func(tx *bbolt.Tx) error {
+			key := lookup(tx, bucketAnnotationIDs, cat(lookup(tx, bucketArticleIDs, []byte(artID)), []byte(id)))
+			return tx.Bucket(bucketAnnotationRevisions).Put(cat(key, u32(2)), createdRevision(&recordpb.Annotation{RevisionId: 2}))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Check(); err == nil || !strings.Contains(err.Error(), "keeps no snapshot") {
+			t.Errorf("full %v: Check after damage: %v", full, err)
 		}
 	}
 }

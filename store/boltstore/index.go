@@ -266,35 +266,28 @@ func save(tx *bbolt.Tx, records, key []byte, r proto.Message, old, new []entry) 
 // found it: a bulk import goes on with the next record in the same
 // transaction.
 func insert(tx *bbolt.Tx, records []byte, r proto.Message, entries func(key []byte) []entry) ([]byte, error) {
-	key, _, err := insertEncoded(tx, records, r, entries)
-	return key, err
-}
-
-// insertEncoded is insert that also returns the record's stored value, for a
-// caller that writes the same bytes again (an annotation's revision 1
-// embeds its record): encoding once is a good part of an import's CPU.
-func insertEncoded(tx *bbolt.Tx, records []byte, r proto.Message, entries func(key []byte) []entry) (key, val []byte, err error) {
 	rb := tx.Bucket(records)
 	// The key NextSequence will return, known without drawing it yet.
-	key = u64(rb.Sequence() + 1)
+	key := u64(rb.Sequence() + 1)
 	es := entries(key)
 	if err := checkUnique(tx, es, key); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, e := range es {
 		// bbolt refuses empty and oversized keys, but only at Put, when
 		// earlier entries are already written.
 		if len(e.key) == 0 || len(e.key) > bbolt.MaxKeySize {
-			return nil, nil, fmt.Errorf("%s: a key of %d bytes cannot be stored", e.bucket, len(e.key))
+			return nil, fmt.Errorf("%s: a key of %d bytes cannot be stored", e.bucket, len(e.key))
 		}
 	}
-	if val, err = encode(r); err != nil {
-		return nil, nil, err
+	val, err := encode(r)
+	if err != nil {
+		return nil, err
 	}
 	if drawn, err := nextKey(tx, records); err != nil {
-		return nil, nil, err
+		return nil, err
 	} else if !bytes.Equal(drawn, key) {
-		return nil, nil, fmt.Errorf("%s: sequence gave key %x, want %x", records, drawn, key)
+		return nil, fmt.Errorf("%s: sequence gave key %x, want %x", records, drawn, key)
 	}
 	for _, e := range es {
 		b := tx.Bucket(e.bucket)
@@ -304,10 +297,10 @@ func insertEncoded(tx *bbolt.Tx, records []byte, r proto.Message, entries func(k
 		// records. Measured with BenchmarkImport.
 		b.FillPercent = 0.9
 		if err := b.Put(e.key, e.value); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return key, val, rb.Put(key, val)
+	return key, rb.Put(key, val)
 }
 
 // deleteRecord removes a record and its entries.

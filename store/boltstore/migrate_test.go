@@ -149,6 +149,18 @@ func TestMigrations(t *testing.T) {
 			},
 		},
 		{
+			name: "5: a version 4 file keeps its revisions, snapshots included",
+			init: func(tx *bbolt.Tx) error {
+				for v := uint64(1); v <= 4; v++ {
+					if err := createBuckets(v)(tx); err != nil {
+						return err
+					}
+				}
+				return setVersion(4)(tx)
+			},
+			check: func(tx *bbolt.Tx) error { return checkRevisions(tx) },
+		},
+		{
 			name: "2: a version 1 file gets import_request_ids",
 			init: func(tx *bbolt.Tx) error {
 				if err := createBuckets(1)(tx); err != nil {

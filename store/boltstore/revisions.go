@@ -50,6 +50,9 @@ func putAnnotationRevision(tx *bbolt.Tx, annKey []byte, prev, r *recordpb.Annota
 	}
 	if prev != nil {
 		rev.FieldPaths = annotationFieldPaths(prev, r)
+		if err := keepSnapshot(tx, annKey, prev); err != nil {
+			return err
+		}
 	}
 	val, err := encode(rev)
 	if err != nil {
@@ -59,47 +62,89 @@ func putAnnotationRevision(tx *bbolt.Tx, annKey []byte, prev, r *recordpb.Annota
 }
 
 // putCreatedAnnotationRevision records the new annotation r, stored under
-// annKey as val (its encoding, RevisionId 1 set), as its revision 1 with
-// cause CauseCreate. The value is what putAnnotationRevision(tx, annKey, nil,
-// r, store.CauseCreate, 0) stores, byte for byte, but assembled around val
-// rather than encoding the snapshot a second time.
-func putCreatedAnnotationRevision(tx *bbolt.Tx, annKey []byte, r *recordpb.Annotation, val []byte) error {
+// annKey, as its revision 1 (CauseCreate) without a snapshot: the record
+// is that snapshot until the next write, which keeps it (keepSnapshot).
+// An import writes about 40% fewer bytes so.
+func putCreatedAnnotationRevision(tx *bbolt.Tx, annKey []byte, r *recordpb.Annotation) error {
 	b := tx.Bucket(bucketAnnotationRevisions)
 	// A new annotation's key is the largest yet: its revisions append.
 	b.FillPercent = 1
-	return b.Put(cat(annKey, u32(r.RevisionId)), createdRevision(r, val))
+	return b.Put(cat(annKey, u32(r.RevisionId)), createdRevision(r))
 }
 
 // createdRevision encodes recordpb.AnnotationRevision{RevisionId:
-// r.RevisionId, Snapshot: r, CreateTime: r.UpdateTime, Cause: CauseCreate}
-// as deterministic Marshal does (fields in number order, zero values left
-// out), with val the encoding of r.
-func createdRevision(r *recordpb.Annotation, val []byte) []byte {
-	var ts []byte
-	if t := r.UpdateTime; t != nil {
-		ts = make([]byte, 0, 16)
-		if t.Seconds != 0 {
-			ts = protowire.AppendTag(ts, 1, protowire.VarintType)
-			ts = protowire.AppendVarint(ts, uint64(t.Seconds))
-		}
-		if t.Nanos != 0 {
-			ts = protowire.AppendTag(ts, 2, protowire.VarintType)
-			ts = protowire.AppendVarint(ts, uint64(int64(t.Nanos)))
-		}
-	}
-	out := make([]byte, 0, len(val)+len(ts)+24)
+// r.RevisionId, CreateTime: r.UpdateTime, Cause: CauseCreate} as
+// deterministic Marshal does, without a message per record.
+func createdRevision(r *recordpb.Annotation) []byte {
+	out := make([]byte, 0, 32)
 	if r.RevisionId != 0 {
 		out = protowire.AppendTag(out, 1, protowire.VarintType)
 		out = protowire.AppendVarint(out, uint64(int64(r.RevisionId)))
 	}
-	out = protowire.AppendTag(out, 2, protowire.BytesType)
-	out = protowire.AppendBytes(out, val)
-	if r.UpdateTime != nil {
+	if t := r.UpdateTime; t != nil {
+		n := 0
+		if t.Seconds != 0 {
+			n += 1 + protowire.SizeVarint(uint64(t.Seconds))
+		}
+		if t.Nanos != 0 {
+			n += 1 + protowire.SizeVarint(uint64(int64(t.Nanos)))
+		}
 		out = protowire.AppendTag(out, 3, protowire.BytesType)
-		out = protowire.AppendBytes(out, ts)
+		out = protowire.AppendVarint(out, uint64(n))
+		if t.Seconds != 0 {
+			out = protowire.AppendTag(out, 1, protowire.VarintType)
+			out = protowire.AppendVarint(out, uint64(t.Seconds))
+		}
+		if t.Nanos != 0 {
+			out = protowire.AppendTag(out, 2, protowire.VarintType)
+			out = protowire.AppendVarint(out, uint64(int64(t.Nanos)))
+		}
 	}
 	out = protowire.AppendTag(out, 7, protowire.VarintType)
 	return protowire.AppendVarint(out, uint64(store.CauseCreate))
+}
+
+// keepSnapshot gives the revision prev is at its snapshot, prev, if it was
+// stored without one (putCreatedAnnotationRevision): called before the
+// record under annKey moves past prev.
+func keepSnapshot(tx *bbolt.Tx, annKey []byte, prev *recordpb.Annotation) error {
+	b := tx.Bucket(bucketAnnotationRevisions)
+	k := cat(annKey, u32(prev.RevisionId))
+	v := b.Get(k)
+	if v == nil {
+		return nil
+	}
+	rev, err := decode(v, &recordpb.AnnotationRevision{})
+	if err != nil {
+		return fmt.Errorf("%s %x: %w", bucketAnnotationRevisions, k, err)
+	}
+	if rev.Snapshot != nil {
+		return nil
+	}
+	rev.Snapshot = prev
+	val, err := encode(rev)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, val)
+}
+
+// annotationRevision decodes the revision v of the annotation stored under
+// annKey, taking a snapshot not kept with the revision from the record.
+func annotationRevision(tx *bbolt.Tx, annKey, v []byte) (*recordpb.AnnotationRevision, error) {
+	rev, err := decode(v, &recordpb.AnnotationRevision{})
+	if err != nil || rev.Snapshot != nil {
+		return rev, err
+	}
+	r, err := decode(tx.Bucket(bucketAnnotations).Get(annKey), &recordpb.Annotation{})
+	if err != nil {
+		return nil, fmt.Errorf("annotation record %x: %w", annKey, err)
+	}
+	if r.RevisionId != rev.RevisionId {
+		return nil, fmt.Errorf("revision %d of annotation record %x keeps no snapshot, but the record is at revision %d", rev.RevisionId, annKey, r.RevisionId)
+	}
+	rev.Snapshot = r
+	return rev, nil
 }
 
 // deletePrefix deletes every key of b that starts with prefix. The keys
@@ -418,7 +463,7 @@ func getAnnotationRevision(tx *bbolt.Tx, key []byte, articleID, id string, revis
 		e.Message += revisionHint(tx, bucketAnnotationRevisions, key)
 		return nil, e
 	}
-	r, err := decode(v, &recordpb.AnnotationRevision{})
+	r, err := annotationRevision(tx, key, v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -437,7 +482,7 @@ func (s *Store) ListAnnotationRevisions(ctx context.Context, articleID, id strin
 			return err
 		}
 		out, next, err = listRevisions(tx, bucketAnnotationRevisions, key, q, func(v []byte) (*store.AnnotationRevision, error) {
-			r, err := decode(v, &recordpb.AnnotationRevision{})
+			r, err := annotationRevision(tx, key, v)
 			if err != nil {
 				return nil, err
 			}
@@ -649,6 +694,17 @@ func checkRevisions(tx *bbolt.Tx) error {
 	owners(bucketAnnotations, bucketAnnotationRevisions, func(v []byte) (int32, error) {
 		r, err := decode(v, &recordpb.Annotation{})
 		return r.GetRevisionId(), err
+	})
+	// A revision kept without its snapshot must be the one its record is
+	// at (putCreatedAnnotationRevision, keepSnapshot).
+	_ = tx.Bucket(bucketAnnotationRevisions).ForEach(func(k, v []byte) error {
+		if len(k) != keyLen+4 || tx.Bucket(bucketAnnotations).Get(k[:keyLen]) == nil {
+			return nil // reported above
+		}
+		if _, err := annotationRevision(tx, k[:keyLen], v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: key %x: %w", bucketAnnotationRevisions, k, err))
+		}
+		return nil
 	})
 	if len(errs) > 10 {
 		errs = errs[:10]

@@ -12,7 +12,7 @@
 // list filters), anchor (to resolve spans inside the write transaction) and
 // go.etcd.io/bbolt.
 //
-// # Bucket tree (schema version 4)
+// # Bucket tree (schema version 5)
 //
 // Update this tree whenever the layout changes, together with a new migration
 // in migrate.go and its test.
@@ -53,7 +53,12 @@
 //	                                    migrated from version 2 holds each
 //	                                    article's text of that time (older
 //	                                    ones were never kept) and one
-//	                                    revision per annotation.
+//	                                    revision per annotation. Since 5, a
+//	                                    created annotation's revision 1 has
+//	                                    no snapshot while the record is at
+//	                                    revision 1 (the record is the
+//	                                    snapshot); the write that moves the
+//	                                    record on stores it.
 //
 //	changes                             (since 4) the change feed (changes.go);
 //	  <u64 sequence>                    : recordpb.Change  NextSequence draws
