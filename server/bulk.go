@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -97,6 +98,9 @@ type bulkService struct {
 	logger    *slog.Logger
 	publicURL string
 	newsroom  string
+	// imported counts committed import records by outcome; nil without
+	// Config.Metrics.
+	imported *prometheus.CounterVec
 }
 
 var _ factcheckv1.BulkServiceServer = (*bulkService)(nil)
@@ -171,6 +175,7 @@ func (s *bulkService) Import(stream factcheckv1.BulkService_ImportServer) error 
 		opts:   store.ImportOptions{AllOrNothing: opts.GetMode() == factcheckv1.ImportOptions_MODE_ATOMIC, DryRun: opts.GetValidateOnly()},
 		queue:  newBudget(queueBytes),
 	}
+	defer s.countImported(run)
 	batches := make(chan batch, 64)
 	var readDone sync.WaitGroup
 	readDone.Add(1)
@@ -680,4 +685,16 @@ func (b *budget) release(n int) {
 	case b.freed <- struct{}{}:
 	default:
 	}
+}
+
+// countImported adds a finished import's committed records to the metrics,
+// whether the stream ended well or not: chunks committed before an error
+// stay committed. Dry runs write nothing and count nothing.
+func (s *bulkService) countImported(run *importRun) {
+	if s.imported == nil || run.opts.DryRun {
+		return
+	}
+	s.imported.WithLabelValues("created").Add(float64(run.created))
+	s.imported.WithLabelValues("existing").Add(float64(run.existing))
+	s.imported.WithLabelValues("failed").Add(float64(run.failed))
 }

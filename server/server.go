@@ -110,7 +110,15 @@ func New(st store.Store, cfg Config) *grpc.Server {
 	if publicURL == "" {
 		publicURL = DefaultPublicURL
 	}
-	factcheckv1.RegisterBulkServiceServer(s, &bulkService{st: st, logger: logger, publicURL: withSlash(publicURL), newsroom: cfg.Newsroom})
+	bulk := &bulkService{st: st, logger: logger, publicURL: withSlash(publicURL), newsroom: cfg.Newsroom}
+	if cfg.Metrics != nil {
+		bulk.imported = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "factcheck_import_records_total",
+			Help: "Records of BulkService.Import streams by outcome (created, existing, failed); dry runs are not counted.",
+		}, []string{"outcome"})
+		cfg.Metrics.MustRegister(bulk.imported)
+	}
+	factcheckv1.RegisterBulkServiceServer(s, bulk)
 	factcheckv1.RegisterAdminServiceServer(s, &adminService{st: st})
 	factcheckv1.RegisterChangeServiceServer(s, newChangeService(st, cfg, logger))
 

@@ -33,11 +33,37 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatal("GetArticle of a missing article succeeded")
 	}
 
+	imp, err := factcheckv1.NewBulkServiceClient(dial(t, d.addr)).Import(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.Send(&factcheckv1.ImportRequest{Records: []*factcheckv1.ImportRecord{
+		{Record: &factcheckv1.ImportRecord_Article{Article: &factcheckv1.Article{Url: "https://news.example/1", Text: "text"}}},
+		{Record: &factcheckv1.ImportRecord_Article{Article: &factcheckv1.Article{Url: "https://news.example/2", Text: "text"}}},
+		{Record: &factcheckv1.ImportRecord_Article{Article: &factcheckv1.Article{Url: "not a url", Text: "text"}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := imp.Recv(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	body := httpGet(t, "http://"+m[1]+"/metrics")
 	for _, want := range []string{
 		`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateArticle",grpc_service="factcheck.v1.ArticleService",grpc_type="unary"} 1`,
 		`grpc_server_handled_total{grpc_code="NotFound",grpc_method="GetArticle",grpc_service="factcheck.v1.ArticleService",grpc_type="unary"} 1`,
-		`grpc_server_handled_total{grpc_code="OK",grpc_method="Import",grpc_service="factcheck.v1.BulkService",grpc_type="bidi_stream"} 0`,
+		`grpc_server_handled_total{grpc_code="OK",grpc_method="Import",grpc_service="factcheck.v1.BulkService",grpc_type="bidi_stream"} 1`,
+		`grpc_server_handled_total{grpc_code="OK",grpc_method="Export",grpc_service="factcheck.v1.BulkService",grpc_type="server_stream"} 0`,
+		`factcheck_import_records_total{outcome="created"} 1`,
+		`factcheck_import_records_total{outcome="existing"} 1`,
+		`factcheck_import_records_total{outcome="failed"} 1`,
 		"factcheck_db_file_bytes ",
 		"factcheck_db_free_pages ",
 		"go_goroutines ",
