@@ -313,7 +313,7 @@ scale() {
 # binary has it, its /metrics endpoint.
 memory() {
 	local n=$1 db=$2 logf=$RUN/server-memory.log idle out live goal dbmb flags=() mflags=()
-	if "$BIN/factcheckd" --help 2>&1 | grep -q -- --metrics-listen; then
+	if "$BIN/factcheckd" --help 2>&1 | grep -q -- '-metrics-listen'; then
 		local mport
 		mport=$("$BIN/factcheck-bench" freeport)
 		flags=(--metrics-listen "127.0.0.1:$mport")

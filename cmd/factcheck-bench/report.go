@@ -472,9 +472,16 @@ func writeReport(w *mdWriter, recs []*record) {
 		ratio := field(imp, get("ratio"))
 		w.printf("\n### Import: 100,000 annotations through BulkService.Import against raw chunked bbolt puts\n\n")
 		w.printf("`go test ./server -run '^$' -bench '^BenchmarkImport$' -benchtime 1x -count %d` (server/bulk_bench_test.go): a real Import stream over loopback into a durable file, and the same encoded records written by raw bbolt puts in chunks of 1,000 in the same run; the ratio is taken per run.\n\n", len(imp))
-		w.printf("| import records/s | raw bbolt records/s | import ÷ raw | records per chunk (commit) |\n|---|---|---|---|\n")
-		w.printf("| %s | %s | %s | %.0f |\n", field(imp, get("records/s")).rate(), field(imp, get("raw-records/s")).rate(), ratio.ratio(),
-			field(imp, get("records/chunk")).med)
+		w.printf("| import records/s | raw bbolt records/s | import ÷ raw | records per chunk (commit) | bytes written per record, import / raw | CPU µs per record (the benchmark process: client and server) |\n|---|---|---|---|---|---|\n")
+		written, cpu := "—", "—"
+		if _, ok := num(imp[0].extra, "written-B/record"); ok {
+			written = fmt.Sprintf("%s / %s", commas(field(imp, get("written-B/record")).med), commas(field(imp, get("raw-written-B/record")).med))
+		}
+		if _, ok := num(imp[0].extra, "cpu-µs/record"); ok {
+			cpu = fmt.Sprintf("%.0f", field(imp, get("cpu-µs/record")).med)
+		}
+		w.printf("| %s | %s | %s | %.0f | %s | %s |\n", field(imp, get("records/s")).rate(), field(imp, get("raw-records/s")).rate(), ratio.ratio(),
+			field(imp, get("records/chunk")).med, written, cpu)
 		verdict := "met"
 		if ratio.med < 0.5 {
 			verdict = "**not met**"
@@ -505,7 +512,7 @@ func writeReport(w *mdWriter, recs []*record) {
 	}
 
 	if crash := filter(recs, func(r *record) bool { return r.Section == "crash" }); len(crash) > 0 {
-		w.printf("\n### Crash safety (SIGKILL)\n\n| kills | writers | checks | seconds | result |\n|---|---|---|---|---|\n")
+		w.printf("\n### Crash safety (SIGKILL)\n\n| kills | clients | checks | seconds | result |\n|---|---|---|---|---|\n")
 		for _, r := range crash {
 			rounds, _ := num(r.extra, "rounds")
 			secs, _ := num(r.extra, "seconds")
@@ -513,7 +520,7 @@ func writeReport(w *mdWriter, recs []*record) {
 			if ok, _ := r.extra["passed"].(bool); !ok {
 				result = "**FAIL**"
 			}
-			w.printf("| %.0f | %d concurrent, creating articles, sources and annotations | after each kill: bbolt check + indexes vs records on the file as left; every acknowledged write present and equal; nothing half-written; lists agree with gets | %.0f | %s |\n",
+			w.printf("| %.0f | %d creating articles, sources and annotations one call at a time, 1 streaming an import (MODE_PARTIAL) | after each kill: bbolt check + indexes vs records on the file as left; every acknowledged write present and equal; nothing half-written; lists agree with gets | %.0f | %s |\n",
 				rounds, crashWritersDoc, secs, result)
 		}
 	}
