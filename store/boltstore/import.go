@@ -264,21 +264,22 @@ func (im *importer) citations(cs []store.Citation, urls []string) ([]store.Citat
 	var vs []store.Violation
 	ids := im.tx.Bucket(bucketSourceIDs)
 	for i := range out {
-		field := fmt.Sprintf("citations[%d].source", i)
+		// Named only for a violation: most citations have none.
+		field := func() string { return fmt.Sprintf("citations[%d].source", i) }
 		if i < len(urls) && urls[i] != "" {
 			id, err := im.sourceIDByURL(urls[i])
 			if err != nil {
 				return nil, err
 			}
 			if id == "" {
-				vs = append(vs, store.Violation{Field: field, Description: fmt.Sprintf(
+				vs = append(vs, store.Violation{Field: field(), Description: fmt.Sprintf(
 					"no source has url %q: import the source before the annotations that cite it", urls[i])})
 			}
 			out[i].SourceID = id
 			continue
 		}
 		if ids.Get([]byte(out[i].SourceID)) == nil {
-			vs = append(vs, store.Violation{Field: field, Description: store.SourceName(out[i].SourceID) +
+			vs = append(vs, store.Violation{Field: field(), Description: store.SourceName(out[i].SourceID) +
 				" does not exist: import the source before the annotations that cite it, or cite an existing one"})
 		}
 	}
