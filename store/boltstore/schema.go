@@ -12,6 +12,23 @@
 // list filters), anchor (to resolve spans inside the write transaction) and
 // go.etcd.io/bbolt.
 //
+// # How writes are committed
+//
+// A bbolt commit costs two fdatasyncs, so a transaction per write would cap
+// durable writes at 2–3k/s. Every single-record write (create, update,
+// delete, rollback) is instead queued for one committer goroutine (commit.go),
+// which runs everything queued, up to 256 writes, in one transaction, one
+// after another in queue order, and answers each caller only once that
+// transaction committed. There is no timer: a lone write commits at once, and
+// the writes that arrive during a commit form the next group. A write that
+// fails with a *store.Error has written nothing (every write checks before
+// its first Put) and stays out of the shared transaction; any other failure,
+// or a panic, rolls the transaction back and the others run again, each in
+// its own, so a write function may run more than once. A caller whose context
+// ends while its write is still queued gets ctx.Err and the write never runs.
+// Close commits what is queued and refuses what comes after. Import,
+// RebuildIndexes, Backup and Compact keep transactions of their own.
+//
 // # Bucket tree (schema version 5)
 //
 // Update this tree whenever the layout changes, together with a new migration
