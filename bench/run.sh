@@ -332,9 +332,9 @@ memory() {
 	read -r live goal < <(tail -n +"$mark" "$logf" | grep -o '[0-9]*->[0-9]*->[0-9]* MB, [0-9]* MB goal' |
 		sed -E 's/.*->([0-9]+) MB, ([0-9]+) MB goal/\1 \2/' |
 		awk '{ if ($1 > l) l = $1; if ($2 > g) g = $2 } END { if (NR) print l, g; else print -1, -1 }') || true
-	dbmb=$(($(stat -c %s "$db") / 1000000))
+	dbmb=$(($(stat -c %s "$db") / 1048576))
 	out=$(jq -c --argjson idle "$idle" --argjson db "$dbmb" --argjson live "${live:--1}" --argjson goal "${goal:--1}" \
-		'. + {rss_idle_mb: $idle, db_mb: $db} + (if $live >= 0 then {heap_live_mb_max: $live, heap_goal_mb_max: $goal} else {} end)' <<<"$out")
+		'. + {rss_idle_mb: $idle, db_mib: $db} + (if $live >= 0 then {heap_live_mb_max: $live, heap_goal_mb_max: $goal} else {} end)' <<<"$out")
 	record memory go mixed "get 80% / list 20%" 64 4 "$n" 1 <<<"$out"
 	jq -r '"  rss max \(.server_rss_max_mb) MB (anonymous \(.server_rss_anon_max_mb) MB), heap live max \(.heap_live_mb_max // "?") MB, heap in use max \(.server_heap_inuse_max_mb // "?") MB"' <<<"$out" >&2
 	stop_server

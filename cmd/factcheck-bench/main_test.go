@@ -136,7 +136,7 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"### Unary reads on 100,000 annotations", "| GetAnnotation | 16 | 4 | 15,000 |", "0.75×", "(Go load generator): c=16: 0.75× (met)",
 		"| Health/Check (no-op baseline) | 16 | 4 | 5,000 |", "| 0 | 1 |",
-		"### What the per-call log line costs", "### Scale", "| 1,000,000 | 2,900 |", "### Memory under load", "| 9 MB |",
+		"### What the per-call log line costs", "### Scale", "| 1,000,000 | 2,900 |", "### Memory under load", "| 9 |",
 		"### Durable writes", "0.20×", "### Import", "**not met**", "### Soak", "| pass |", "### Crash safety", "### Generated databases",
 		"### Peer: a single-node etcd", "| 1.36× |",
 	} {

@@ -415,21 +415,25 @@ func writeReport(w *mdWriter, recs []*record) {
 	if mem := filter(recs, func(r *record) bool { return r.Section == "memory" }); len(mem) > 0 {
 		w.printf("\n### Memory under load\n\n")
 		w.printf("RSS counts the pages of the memory-mapped database the process has touched (bbolt reads through its map, and opening a file without a synced freelist walks it), so it follows the file; those pages are the kernel's page cache, shared and reclaimable. The anonymous part is the process's own memory. The Go heap is read from the server itself: the live heap after each GC cycle from its GC trace, and the heap in use from its /metrics endpoint, sampled every 250 ms.\n\n")
-		w.printf("| annotations | database file | load | RSS idle | RSS max under load | anonymous RSS max | Go heap live after GC (max) | heap goal (max) | Go heap in use (max, /metrics) |\n|---|---|---|---|---|---|---|---|---|\n")
+		w.printf("All figures in MiB.\n\n| annotations | database file | load | RSS idle | RSS max under load | anonymous RSS max | Go heap live after GC (max) | heap goal (max) | Go heap in use (max, /metrics) |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range mem {
-			dbMB, _ := num(r.extra, "db_mb")
+			dbMB, ok := num(r.extra, "db_mib")
+			if !ok { // older runs recorded 10^6-byte megabytes
+				dbMB, _ = num(r.extra, "db_mb")
+				dbMB = dbMB * 1e6 / (1 << 20)
+			}
 			idle, _ := num(r.extra, "rss_idle_mb")
 			live, okLive := num(r.extra, "heap_live_mb_max")
 			goal, _ := num(r.extra, "heap_goal_mb_max")
 			heap, goalS, inuse := "not measured", "—", "not measured"
 			if okLive {
-				heap, goalS = fmt.Sprintf("%.0f MB", live), fmt.Sprintf("%.0f MB", goal)
+				heap, goalS = fmt.Sprintf("%.0f", live), fmt.Sprintf("%.0f", goal)
 			}
 			if r.load.ServerHeapInuseMaxMB > 0 {
-				inuse = fmt.Sprintf("%.0f MB", r.load.ServerHeapInuseMaxMB)
+				inuse = fmt.Sprintf("%.0f", r.load.ServerHeapInuseMaxMB)
 			}
-			w.printf("| %s | %.0f MB | %s c=%d, %s calls/s | %.0f MB | %.0f MB | %.0f MB | %s | %s | %s |\n", commas(float64(r.Size)), dbMB,
-				r.Variant, r.C, commas(r.rps), idle, r.load.ServerRSSMaxMB, r.load.ServerAnonMaxMB, heap, goalS, inuse)
+			w.printf("| %s | %s | %s c=%d, %s calls/s | %s | %s | %s | %s | %s | %s |\n", commas(float64(r.Size)), commas(dbMB),
+				r.Variant, r.C, commas(r.rps), commas(idle), commas(r.load.ServerRSSMaxMB), commas(r.load.ServerAnonMaxMB), heap, goalS, inuse)
 		}
 	}
 
