@@ -69,6 +69,9 @@ type committer struct {
 	// goroutine last looked.
 	wake   chan struct{}
 	exited chan struct{}
+	// commits and committed count the shared transactions committed and
+	// the requests they answered, for benchmarks to report group sizes.
+	commits, committed atomic.Int64
 }
 
 func startCommitter(db *bbolt.DB) *committer {
@@ -183,8 +186,14 @@ func (c *committer) commit(group []*writeReq) {
 		return nil
 	})
 	if failed < 0 {
+		if err == nil {
+			c.commits.Add(1)
+			c.committed.Add(int64(len(ran)))
+		}
 		for _, r := range ran {
-			if r.err == nil {
+			if err != nil {
+				// Even a request that failed on its own may have
+				// failed for a write before it that is now lost.
 				r.err = err
 			}
 			close(r.done)

@@ -38,6 +38,9 @@ func BenchmarkCreateAnnotationConcurrent(b *testing.B) {
 					_, err := s.CreateAnnotation(ctx, benchAnnotation(art.ID, i))
 					return err
 				})
+				if s.commits != nil {
+					b.ReportMetric(float64(s.commits.committed.Load())/float64(s.commits.commits.Load()), "writes/commit")
+				}
 			})
 		}
 	}
