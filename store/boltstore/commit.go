@@ -199,8 +199,8 @@ func (c *committer) commit(group []*writeReq) {
 			close(r.done)
 		}
 		if err != nil {
-			// The transaction never began (the file is closed): nothing
-			// ran, so nobody else has started.
+			// If the transaction never began (the file is closed),
+			// nothing was started: answer the rest too.
 			for _, r := range group {
 				if r.state.CompareAndSwap(reqQueued, reqRunning) {
 					r.finish(err)
