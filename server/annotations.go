@@ -61,12 +61,12 @@ func (s *annotationService) ListAnnotations(ctx context.Context, req *factcheckv
 	order := v.orderBy("order_by", req.GetOrderBy())
 	expr := v.filter("filter", req.GetFilter(), store.AnnotationFilterSchema,
 		"`state = STATE_PUBLISHED AND verdict.rating = RATING_FALSE`")
-	fp := pageQuery{method: "ListAnnotations", parent: req.GetParent(), filter: req.GetFilter(), order: order}.fingerprint()
+	fp := pageQuery{method: "ListAnnotations", parent: req.GetParent(), filter: req.GetFilter(), order: order, showDeleted: req.GetShowDeleted()}.fingerprint()
 	token := v.pageToken("page_token", req.GetPageToken(), fp)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	anns, next, err := s.st.ListAnnotations(ctx, articleID, store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token})
+	anns, next, err := s.st.ListAnnotations(ctx, articleID, store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token, ShowDeleted: req.GetShowDeleted()})
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,20 @@ func (s *annotationService) DeleteAnnotation(ctx context.Context, req *factcheck
 		return nil, err
 	}
 	return &factcheckv1.DeleteAnnotationResponse{}, nil
+}
+
+func (s *annotationService) UndeleteAnnotation(ctx context.Context, req *factcheckv1.UndeleteAnnotationRequest) (*factcheckv1.UndeleteAnnotationResponse, error) {
+	var v validator
+	articleID, id := v.annotationName("name", req.GetName())
+	v.etag("etag", req.GetEtag())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	a, err := s.st.UndeleteAnnotation(ctx, articleID, id, req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &factcheckv1.UndeleteAnnotationResponse{Annotation: annotationToProto(a)}, nil
 }
 
 // maxBatchCreate is the API's limit of BatchCreateAnnotations requests.

@@ -71,13 +71,13 @@ func (s *articleService) ListArticles(ctx context.Context, req *factcheckv1.List
 	if full {
 		view = factcheckv1.ArticleView_ARTICLE_VIEW_FULL
 	}
-	fp := pageQuery{method: "ListArticles", filter: req.GetFilter(), order: order, view: int32(view)}.fingerprint()
+	fp := pageQuery{method: "ListArticles", filter: req.GetFilter(), order: order, view: int32(view), showDeleted: req.GetShowDeleted()}.fingerprint()
 	token := v.pageToken("page_token", req.GetPageToken(), fp)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 
-	q := store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token}
+	q := store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token, ShowDeleted: req.GetShowDeleted()}
 	if !full {
 		arts, next, err := s.st.ListArticles(ctx, q)
 		if err != nil {
@@ -146,6 +146,20 @@ func (s *articleService) DeleteArticle(ctx context.Context, req *factcheckv1.Del
 		return nil, err
 	}
 	return &factcheckv1.DeleteArticleResponse{}, nil
+}
+
+func (s *articleService) UndeleteArticle(ctx context.Context, req *factcheckv1.UndeleteArticleRequest) (*factcheckv1.UndeleteArticleResponse, error) {
+	var v validator
+	id := v.articleName("name", req.GetName())
+	v.etag("etag", req.GetEtag())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	a, err := s.st.UndeleteArticle(ctx, id, req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &factcheckv1.UndeleteArticleResponse{Article: articleToProto(a, true)}, nil
 }
 
 func (s *articleService) ListArticleRevisions(ctx context.Context, req *factcheckv1.ListArticleRevisionsRequest) (*factcheckv1.ListArticleRevisionsResponse, error) {

@@ -78,6 +78,8 @@ func articleToProto(a *store.Article, withText bool) *factcheckv1.Article {
 		CreateTime:  timeToProto(a.CreateTime),
 		UpdateTime:  timeToProto(a.UpdateTime),
 		Etag:        a.Etag,
+		DeleteTime:  timeToProto(a.DeleteTime),
+		PurgeTime:   timeToProto(a.PurgeTime),
 	}
 	if withText {
 		p.Text = a.Text
@@ -116,6 +118,8 @@ func sourceToProto(s *store.Source) *factcheckv1.Source {
 		CreateTime:  timeToProto(s.CreateTime),
 		UpdateTime:  timeToProto(s.UpdateTime),
 		Etag:        s.Etag,
+		DeleteTime:  timeToProto(s.DeleteTime),
+		PurgeTime:   timeToProto(s.PurgeTime),
 	}
 }
 
@@ -216,6 +220,8 @@ func annotationToProto(a *store.Annotation) *factcheckv1.Annotation {
 		UpdateTime: timeToProto(a.UpdateTime),
 		Etag:       a.Etag,
 		RevisionId: revisionID(a.RevisionID),
+		DeleteTime: timeToProto(a.DeleteTime),
+		PurgeTime:  timeToProto(a.PurgeTime),
 	}
 	if prev := a.Anchor.Previous; prev != nil {
 		p.Anchor.PreviousPosition = &factcheckv1.TextPositionSelector{Start: int32(prev.Start), End: int32(prev.End)}

@@ -56,6 +56,19 @@ type env struct {
 	annotations factcheckv1.AnnotationServiceClient
 	sources     factcheckv1.SourceServiceClient
 	logs        *syncBuffer
+	// st is the server's store, for what no RPC does (the purge sweep).
+	st *boltstore.Store
+}
+
+// purge runs the purge sweep as if the retention had passed for every
+// deleted resource, and returns how many it purged.
+func (e *env) purge(t *testing.T) int {
+	t.Helper()
+	n, err := e.st.Purge(t.Context(), time.Now().Add(boltstore.DefaultRetention+time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // newEnv starts a server; register may add test-only services to it before
@@ -109,6 +122,7 @@ func newEnvWith(t *testing.T, cfg server.Config, register ...func(*grpc.Server))
 		annotations: factcheckv1.NewAnnotationServiceClient(conn),
 		sources:     factcheckv1.NewSourceServiceClient(conn),
 		logs:        logs,
+		st:          st,
 	}
 }
 

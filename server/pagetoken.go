@@ -36,6 +36,7 @@ type pageQuery struct {
 	method, parent, filter string
 	order                  orderSpec
 	view                   int32
+	showDeleted            bool
 }
 
 func (q pageQuery) fingerprint() fingerprint {
@@ -48,6 +49,9 @@ func (q pageQuery) fingerprint() fingerprint {
 	var v [4]byte
 	binary.BigEndian.PutUint32(v[:], uint32(q.view))
 	h.Write(v[:])
+	if q.showDeleted {
+		h.Write([]byte{1})
+	}
 	var fp fingerprint
 	copy(fp[:], h.Sum(nil))
 	return fp
@@ -92,7 +96,7 @@ func (v *validator) pageToken(field, token string, fp fingerprint) string {
 		return ""
 	}
 	if fingerprint(body[1:1+fingerprintLen]) != fp {
-		v.add(field, reasonPageTokenMismatch, "was issued for a different query; repeat the parent, filter, order_by (and view) of the request that returned it, or leave page_token empty to start over with the new query")
+		v.add(field, reasonPageTokenMismatch, "was issued for a different query; repeat the parent, filter, order_by (and view, show_deleted) of the request that returned it, or leave page_token empty to start over with the new query")
 		return ""
 	}
 	return string(body[1+fingerprintLen : n])

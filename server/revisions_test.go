@@ -195,10 +195,14 @@ func TestAnnotationHistoryAndRollback(t *testing.T) {
 	})
 	checkErr(t, err, wantErr{code: codes.InvalidArgument, reason: "INVALID_UPDATE_MASK", fields: []string{"update_mask.paths[0]"}})
 
-	// Deleting the annotation deletes its history.
+	// Deleting the annotation keeps its history until the purge.
 	if _, err := e.annotations.DeleteAnnotation(ctx, &factcheckv1.DeleteAnnotationRequest{Name: ann.GetName()}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.annotations.GetAnnotationRevision(ctx, &factcheckv1.GetAnnotationRevisionRequest{Name: ann.GetName() + "/revisions/1"}); err != nil {
+		t.Errorf("the history of a deleted annotation: %v", err)
+	}
+	e.purge(t)
 	_, err = e.annotations.GetAnnotationRevision(ctx, &factcheckv1.GetAnnotationRevisionRequest{Name: ann.GetName() + "/revisions/1"})
 	checkErr(t, err, wantErr{code: codes.NotFound, reason: "ANNOTATION_NOT_FOUND", resource: ann.GetName()})
 }

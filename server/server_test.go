@@ -111,8 +111,14 @@ func TestShafaqNews(t *testing.T) {
 	if _, err := e.articles.DeleteArticle(ctx, &factcheckv1.DeleteArticleRequest{Name: art.GetName(), Etag: art.GetEtag()}); err != nil {
 		t.Fatal(err)
 	}
+	// Deletes are soft (AIP-164): Get still returns the article until the
+	// purge.
+	if got, err := e.articles.GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: art.GetName()}); err != nil || got.GetArticle().GetDeleteTime() == nil {
+		t.Errorf("GetArticle after delete: %v, %v", got, err)
+	}
+	e.purge(t)
 	if _, err := e.articles.GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: art.GetName()}); code(err) != codes.NotFound {
-		t.Errorf("GetArticle after delete: %v", err)
+		t.Errorf("GetArticle after the purge: %v", err)
 	}
 }
 
@@ -426,7 +432,7 @@ func TestUpdateMasks(t *testing.T) {
 	}
 }
 
-// TestDeleteArticleForce removes an article with its annotations.
+// TestDeleteArticleForce deletes an article with its annotations.
 func TestDeleteArticleForce(t *testing.T) {
 	e := newEnv(t)
 	art, _, ann := e.seed(t)
@@ -434,12 +440,16 @@ func TestDeleteArticleForce(t *testing.T) {
 	if _, err := e.articles.DeleteArticle(ctx, &factcheckv1.DeleteArticleRequest{Name: art.GetName(), Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.annotations.GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: ann.GetName()})
-	checkErr(t, err, wantErr{code: codes.NotFound, reason: "ARTICLE_NOT_FOUND"})
-	// The source is no longer cited.
+	if got, err := e.annotations.GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: ann.GetName()}); err != nil || got.GetAnnotation().GetDeleteTime() == nil {
+		t.Errorf("an annotation after a forced delete of its article: %v, %v", got, err)
+	}
+	// The source is no longer cited by a live annotation.
 	if _, err := e.sources.DeleteSource(ctx, &factcheckv1.DeleteSourceRequest{Name: "sources/wapo-talks"}); err != nil {
 		t.Errorf("DeleteSource after the citing annotation went: %v", err)
 	}
+	e.purge(t)
+	_, err := e.annotations.GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: ann.GetName()})
+	checkErr(t, err, wantErr{code: codes.NotFound, reason: "ARTICLE_NOT_FOUND"})
 }
 
 // TestHealthAndReflection: grpcurl and load balancers need no proto files.

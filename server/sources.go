@@ -53,12 +53,12 @@ func (s *sourceService) ListSources(ctx context.Context, req *factcheckv1.ListSo
 	order := v.orderBy("order_by", req.GetOrderBy())
 	expr := v.filter("filter", req.GetFilter(), store.SourceFilterSchema,
 		"`kind = KIND_NEWS_REPORT AND publisher = \"The Washington Post\"`")
-	fp := pageQuery{method: "ListSources", filter: req.GetFilter(), order: order}.fingerprint()
+	fp := pageQuery{method: "ListSources", filter: req.GetFilter(), order: order, showDeleted: req.GetShowDeleted()}.fingerprint()
 	token := v.pageToken("page_token", req.GetPageToken(), fp)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	srcs, next, err := s.st.ListSources(ctx, store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token})
+	srcs, next, err := s.st.ListSources(ctx, store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token, ShowDeleted: req.GetShowDeleted()})
 	if err != nil {
 		return nil, err
 	}
@@ -104,4 +104,18 @@ func (s *sourceService) DeleteSource(ctx context.Context, req *factcheckv1.Delet
 		return nil, err
 	}
 	return &factcheckv1.DeleteSourceResponse{}, nil
+}
+
+func (s *sourceService) UndeleteSource(ctx context.Context, req *factcheckv1.UndeleteSourceRequest) (*factcheckv1.UndeleteSourceResponse, error) {
+	var v validator
+	id := v.sourceName("name", req.GetName())
+	v.etag("etag", req.GetEtag())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	src, err := s.st.UndeleteSource(ctx, id, req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &factcheckv1.UndeleteSourceResponse{Source: sourceToProto(src)}, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/factcheck/factcheck/store/filter"
 )
@@ -35,6 +36,28 @@ import (
 // NextPageToken that is empty exactly when no more records match. Paging is
 // keyset-based: records created or deleted between pages are neither skipped
 // nor repeated among those that existed throughout.
+//
+// Soft delete (AIP-164): Delete methods do not remove a resource. They set
+// its DeleteTime (now) and PurgeTime (now plus the backend's retention, 30
+// days by default) and a new etag; until Purge removes it:
+//   - Get returns it, with DeleteTime set; Lists leave it out unless
+//     ListQuery.ShowDeleted;
+//   - its ID, URL and ExternalID stay taken (ErrAlreadyExists names it,
+//     so the caller can undelete it or wait for the purge), and its
+//     revisions are kept;
+//   - writes to it (Update, Rollback, a second Delete, creating an
+//     annotation of a deleted article, citing a deleted source) fail:
+//     ErrFailedPrecondition with Reason "ARTICLE_DELETED",
+//     "ANNOTATION_DELETED", "SOURCE_DELETED" or "ALREADY_DELETED" — except
+//     citing a deleted source, which is ErrInvalidArgument (Reason
+//     "SOURCE_DELETED", field "citations[i].source") like citing a missing
+//     one;
+//   - Undelete restores it (etag honoured) and returns it; undeleting a
+//     live resource fails with ErrFailedPrecondition (Reason
+//     "NOT_DELETED").
+//
+// Deletes record ChangeDeleted, undeletes ChangeUndeleted and purges
+// ChangePurged, one per resource.
 type Store interface {
 	// CreateArticle stores a. ErrAlreadyExists when the ID (Reason
 	// "ARTICLE_ALREADY_EXISTS") or the URL (Reason "URL_ALREADY_EXISTS") is
@@ -65,11 +88,18 @@ type Store interface {
 	// CauseReanchor) and etag; an orphan that stays an orphan is not
 	// written.
 	UpdateArticle(ctx context.Context, id, etag string, update func(*Article) error) (*Article, error)
-	// DeleteArticle removes an article and its revisions. If it has
-	// annotations and force is false it fails with ErrFailedPrecondition
-	// (Reason "ARTICLE_HAS_ANNOTATIONS"); with force the annotations and
-	// their revisions are removed in the same transaction.
+	// DeleteArticle soft-deletes an article (see Soft delete above). If it
+	// has live annotations and force is false it fails with
+	// ErrFailedPrecondition (Reason "ARTICLE_HAS_ANNOTATIONS"); with force
+	// they are soft-deleted in the same transaction (their ChangeDeleted
+	// come before the article's), and UndeleteArticle restores exactly
+	// those. A deleted article has no live annotations.
 	DeleteArticle(ctx context.Context, id, etag string, force bool) error
+	// UndeleteArticle restores a deleted article and the annotations its
+	// forced delete deleted. ErrFailedPrecondition (Reason
+	// "SOURCE_DELETED" or "SOURCE_NOT_FOUND") when one of those cites a
+	// source deleted or purged since.
+	UndeleteArticle(ctx context.Context, id, etag string) (*Article, error)
 	// ListArticleRevisions returns a page of the article's text revisions,
 	// newest first unless q.OldestFirst. ErrNotFound for a missing article.
 	ListArticleRevisions(ctx context.Context, articleID string, q RevisionQuery) ([]*ArticleRevision, string, error)
@@ -107,8 +137,13 @@ type Store interface {
 	// the anchor is resolved again against the article's current text.
 	// Citations and ExternalID are checked as in CreateAnnotation.
 	UpdateAnnotation(ctx context.Context, articleID, id, etag string, update func(*Annotation) error) (*Annotation, error)
-	// DeleteAnnotation removes an annotation and its revisions.
+	// DeleteAnnotation soft-deletes an annotation (see Soft delete above).
 	DeleteAnnotation(ctx context.Context, articleID, id, etag string) error
+	// UndeleteAnnotation restores a deleted annotation. ErrFailedPrecondition
+	// with Reason "ARTICLE_DELETED" when its article is deleted (undelete
+	// the article), "SOURCE_DELETED" or "SOURCE_NOT_FOUND" when it cites a
+	// source deleted or purged since.
+	UndeleteAnnotation(ctx context.Context, articleID, id, etag string) (*Annotation, error)
 	// ListAnnotationRevisions returns a page of an annotation's revisions,
 	// newest first unless q.OldestFirst. Every write of an annotation adds
 	// one (create, update, re-anchoring, rollback), numbered from 1 without
@@ -140,10 +175,22 @@ type Store interface {
 	ListSources(ctx context.Context, q ListQuery) ([]*Source, string, error)
 	// UpdateSource calls update as UpdateArticle does.
 	UpdateSource(ctx context.Context, id, etag string, update func(*Source) error) (*Source, error)
-	// DeleteSource removes a source. A source cited by any annotation fails
-	// with ErrFailedPrecondition (Reason "SOURCE_IN_USE") whose Preconditions
-	// name the citing annotations (at most 100).
+	// DeleteSource soft-deletes a source (see Soft delete above). A source
+	// cited by a live annotation fails with ErrFailedPrecondition (Reason
+	// "SOURCE_IN_USE") whose Preconditions name the citing annotations (at
+	// most 100); deleted annotations do not hold it.
 	DeleteSource(ctx context.Context, id, etag string) error
+	// UndeleteSource restores a deleted source.
+	UndeleteSource(ctx context.Context, id, etag string) (*Source, error)
+
+	// Purge removes for good every deleted resource whose PurgeTime is at
+	// or before before: the record, its revisions, its indexes and its
+	// unique values (which become free), recording one ChangePurged each.
+	// Purging an article purges the annotations it still has. It works in
+	// transactions of bounded size, so a large backlog does not hold up
+	// other writes, and returns how many resources it purged (those of
+	// committed transactions when it fails).
+	Purge(ctx context.Context, before time.Time) (int, error)
 
 	// Import applies records in order in one transaction and returns one
 	// ImportResult per record, in the same order. It is the commit step of a
@@ -224,6 +271,8 @@ type ListQuery struct {
 	// PageSize is the number of records wanted, at least 1 (callers apply
 	// defaults and limits).
 	PageSize int
+	// ShowDeleted includes soft-deleted records (AIP-164).
+	ShowDeleted bool
 	// PageToken is a NextPageToken returned by the same List method with the
 	// same query, or "" for the first page. A token the backend cannot read
 	// fails with ErrInvalidArgument (Reason "INVALID_PAGE_TOKEN").

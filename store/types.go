@@ -24,6 +24,10 @@ type Article struct {
 	CreateTime time.Time
 	UpdateTime time.Time
 	Etag       string
+	// DeleteTime and PurgeTime are set while the article is soft-deleted
+	// (zero otherwise); PurgeTime is when it will be removed for good.
+	DeleteTime time.Time
+	PurgeTime  time.Time
 }
 
 // Name returns the article's resource name, "articles/{id}".
@@ -52,6 +56,10 @@ type Annotation struct {
 	// RevisionID is the annotation revision this state is (1 at creation,
 	// +1 with every write, re-anchoring and rollback included).
 	RevisionID int32
+	// DeleteTime and PurgeTime are set while the annotation is soft-deleted
+	// (zero otherwise); PurgeTime is when it will be removed for good.
+	DeleteTime time.Time
+	PurgeTime  time.Time
 }
 
 // Name returns "articles/{article}/annotations/{id}".
@@ -141,6 +149,10 @@ type Source struct {
 	CreateTime time.Time
 	UpdateTime time.Time
 	Etag       string
+	// DeleteTime and PurgeTime are set while the source is soft-deleted
+	// (zero otherwise); PurgeTime is when it will be removed for good.
+	DeleteTime time.Time
+	PurgeTime  time.Time
 }
 
 // Name returns "sources/{id}".

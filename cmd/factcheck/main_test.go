@@ -390,9 +390,19 @@ func TestResourceRoundTrip(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("delete --force: %+v", r)
 	}
+	// Deletes are soft: get shows the article with its deleteTime, and
+	// undelete brings it back.
 	r = runCLI(t, env, "", "get", "articles/shafaq-talks")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "NOT_FOUND") {
+	if r.code != 0 || !strings.Contains(r.stdout, `"deleteTime"`) {
 		t.Errorf("get deleted: %+v", r)
+	}
+	r = runCLI(t, env, "", "undelete", "articles/shafaq-talks")
+	if r.code != 0 || strings.Contains(r.stdout, `"deleteTime"`) || !strings.Contains(r.stdout, `"name": "articles/shafaq-talks"`) {
+		t.Errorf("undelete: %+v", r)
+	}
+	r = runCLI(t, env, "", "undelete", "articles/shafaq-talks")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "NOT_DELETED") {
+		t.Errorf("undelete of a live article: %+v", r)
 	}
 }
 

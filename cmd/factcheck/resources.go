@@ -131,7 +131,7 @@ func (a *app) listCommand() *cobra.Command {
 	var (
 		output, parent, filter, orderBy, pageToken, view string
 		pageSize                                         int32
-		all                                              bool
+		all, showDeleted                                 bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list articles|annotations|sources",
@@ -175,21 +175,21 @@ The default output is JSON Lines, one resource per line.`,
 			case kindArticle:
 				fetch = func(ctx context.Context, token string) ([]proto.Message, string, error) {
 					resp, err := c.Articles().ListArticles(ctx, &factcheckv1.ListArticlesRequest{
-						PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy, View: v,
+						PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy, View: v, ShowDeleted: showDeleted,
 					})
 					return messages(resp.GetArticles()), resp.GetNextPageToken(), err
 				}
 			case kindAnnotation:
 				fetch = func(ctx context.Context, token string) ([]proto.Message, string, error) {
 					resp, err := c.Annotations().ListAnnotations(ctx, &factcheckv1.ListAnnotationsRequest{
-						Parent: parent, PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy,
+						Parent: parent, PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy, ShowDeleted: showDeleted,
 					})
 					return messages(resp.GetAnnotations()), resp.GetNextPageToken(), err
 				}
 			case kindSource:
 				fetch = func(ctx context.Context, token string) ([]proto.Message, string, error) {
 					resp, err := c.Sources().ListSources(ctx, &factcheckv1.ListSourcesRequest{
-						PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy,
+						PageSize: pageSize, PageToken: token, Filter: filter, OrderBy: orderBy, ShowDeleted: showDeleted,
 					})
 					return messages(resp.GetSources()), resp.GetNextPageToken(), err
 				}
@@ -233,6 +233,7 @@ The default output is JSON Lines, one resource per line.`,
 	f.Int32Var(&pageSize, "page-size", 0, "resources per page (0: the server's default)")
 	f.StringVar(&pageToken, "page-token", "", "continue from this page token")
 	f.BoolVar(&all, "all", false, "fetch every page")
+	f.BoolVar(&showDeleted, "show-deleted", false, "include deleted resources (deleteTime set) until they are purged")
 	f.StringVar(&view, "view", "", "article view: basic (the default, no text) or full")
 	return cmd
 }
@@ -385,7 +386,12 @@ func (a *app) deleteCommand() *cobra.Command {
 		Short: "Delete an article, annotation or source",
 		Long: `Delete the resource NAME. With --etag the delete happens only if the resource
 is unchanged since it was read. An article with annotations is deleted only
-with --force, which deletes its annotations too.`,
+with --force, which deletes its annotations too.
+
+Deletes are soft: the resource keeps its name, URL and history until the
+server purges it (30 days later by default); until then get shows it with
+deleteTime and purgeTime, list shows it with --show-deleted, and undelete
+restores it.`,
 		Args: exactArgs(1, "one resource name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := parseName(args[0])
@@ -418,5 +424,62 @@ with --force, which deletes its annotations too.`,
 	}
 	cmd.Flags().StringVar(&etag, "etag", "", "delete only if the resource's etag is still this")
 	cmd.Flags().BoolVar(&force, "force", false, "delete an article together with its annotations")
+	return cmd
+}
+
+func (a *app) undeleteCommand() *cobra.Command {
+	var etag, output string
+	cmd := &cobra.Command{
+		Use:   "undelete NAME",
+		Short: "Restore a deleted article, annotation or source",
+		Long: `Restore the deleted resource NAME before the server purges it, and print it.
+Undeleting an article restores the annotations its delete --force deleted.
+With --etag the undelete happens only if the resource is unchanged since it
+was read.`,
+		Args: exactArgs(1, "one resource name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			k, err := parseName(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := a.callContext(cmd.Context())
+			defer cancel()
+			var m proto.Message
+			switch k {
+			case kindArticle:
+				resp, err := c.Articles().UndeleteArticle(ctx, &factcheckv1.UndeleteArticleRequest{Name: args[0], Etag: etag})
+				if err != nil {
+					return err
+				}
+				m = resp.GetArticle()
+			case kindAnnotation:
+				resp, err := c.Annotations().UndeleteAnnotation(ctx, &factcheckv1.UndeleteAnnotationRequest{Name: args[0], Etag: etag})
+				if err != nil {
+					return err
+				}
+				m = resp.GetAnnotation()
+			case kindSource:
+				resp, err := c.Sources().UndeleteSource(ctx, &factcheckv1.UndeleteSourceRequest{Name: args[0], Etag: etag})
+				if err != nil {
+					return err
+				}
+				m = resp.GetSource()
+			}
+			p := newPrinter(a.stdout, output, false)
+			if err := p.item(m); err != nil {
+				return err
+			}
+			return p.end()
+		},
+	}
+	cmd.Flags().StringVar(&etag, "etag", "", "undelete only if the resource's etag is still this")
+	cmd.Flags().StringVar(&output, "output", outputJSON, "output format: json, jsonl or table")
 	return cmd
 }

@@ -13,6 +13,9 @@
 //	                            the author of ClaimReview exports
 //	--public-url FACTCHECK_PUBLIC_URL  where the newsroom publishes its fact
 //	                            checks; exported documents' ids start with it
+//	--retention FACTCHECK_RETENTION  how long deleted resources stay
+//	                            restorable before the purge sweep removes
+//	                            them (default 720h, 30 days)
 //
 // `factcheckd compact [--db FILE]` rewrites a stopped database without its
 // free pages and reports the sizes before and after.
@@ -68,6 +71,7 @@ type config struct {
 	logFormat       string
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
+	retention       time.Duration
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -89,6 +93,16 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second,
 		"how long running calls may take to finish on SIGINT/SIGTERM")
+	retention := boltstore.DefaultRetention
+	if v := getenv("FACTCHECK_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("FACTCHECK_RETENTION must be a duration such as 720h, not %q", v)}
+		}
+		retention = d
+	}
+	fs.DurationVar(&cfg.retention, "retention", retention,
+		"how long deleted resources stay restorable before the purge sweep removes them for good (env FACTCHECK_RETENTION)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: factcheckd [flags]\n\nServes the factcheck gRPC API from one bbolt file.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -104,6 +118,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if u, err := url.Parse(cfg.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return cfg, usageError{fmt.Errorf("--public-url must be an absolute http or https URL, not %q", cfg.publicURL)}
+	}
+	if cfg.retention <= 0 {
+		return cfg, usageError{fmt.Errorf("--retention must be positive, not %s", cfg.retention)}
 	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return cfg, usageError{fmt.Errorf("--log-format must be text or json, not %q", cfg.logFormat)}
@@ -133,7 +150,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	logger := slog.New(handler)
 
-	st, err := boltstore.Open(cfg.db, boltstore.Options{})
+	st, err := boltstore.Open(cfg.db, boltstore.Options{Retention: cfg.retention})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -141,6 +158,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		if err := st.Close(); err != nil {
 			logger.Error("closing database", "err", err)
 		}
+	}()
+	// The purge sweep: once now, then every purgeInterval; it ends before
+	// the database closes.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		sweep(sweepCtx, st, purgeInterval, time.Now, logger)
+	}()
+	defer func() {
+		stopSweep()
+		<-sweepDone
 	}()
 
 	// Listen only after the database opened, so a second server on the same

@@ -90,6 +90,9 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Ann
 // stored under artKey: it resolves the anchor and the citations and fills in
 // the output-only fields. It writes nothing.
 func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte, art *recordpb.Article) (*recordpb.Annotation, error) {
+	if art.DeleteTime != nil {
+		return nil, deletedError(store.ArticleName(art.Id), "ARTICLE_DELETED", "annotate it")
+	}
 	r := annotationRecord(in)
 	r.ArticleId = art.Id
 	r.ArticleKey = binary.BigEndian.Uint64(artKey)
@@ -187,12 +190,21 @@ func anchorError(e *anchor.Error) *store.Error {
 func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation) error {
 	var vs []store.Violation
 	ids := tx.Bucket(bucketSourceIDs)
+	reason := "SOURCE_DELETED"
 	for i, c := range r.Citations {
 		key := ids.Get([]byte(c.SourceId))
 		if key == nil {
+			reason = "SOURCE_NOT_FOUND"
 			vs = append(vs, store.Violation{
 				Field:       fmt.Sprintf("citations[%d].source", i),
 				Description: store.SourceName(c.SourceId) + " does not exist: create the source first, or cite an existing one",
+			})
+			continue
+		}
+		if isDeleted(tx, bucketSourcesDeleted, key) {
+			vs = append(vs, store.Violation{
+				Field:       fmt.Sprintf("citations[%d].source", i),
+				Description: store.SourceName(c.SourceId) + " is deleted: undelete it first, or cite another source",
 			})
 			continue
 		}
@@ -205,7 +217,7 @@ func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation) error {
 	for i, v := range vs {
 		msgs[i] = v.Field + ": " + v.Description
 	}
-	return &store.Error{Kind: store.ErrInvalidArgument, Reason: "SOURCE_NOT_FOUND",
+	return &store.Error{Kind: store.ErrInvalidArgument, Reason: reason,
 		Message: strings.Join(msgs, "; "), Violations: vs}
 }
 
@@ -267,6 +279,7 @@ func (s *Store) ListAnnotations(ctx context.Context, articleID string, q store.L
 		spec := listSpec[*store.Annotation]{
 			records:  bucketAnnotations,
 			byUpdate: bucketAnnotationsByUpdate,
+			deleted:  bucketAnnotationsDeleted,
 			decode: func(val []byte) (*store.Annotation, error) {
 				r, err := decode(val, &recordpb.Annotation{})
 				if err != nil {
@@ -293,6 +306,9 @@ func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string
 		_, key, old, err := getAnnotation(tx, articleID, id)
 		if err != nil {
 			return err
+		}
+		if old.DeleteTime != nil {
+			return deletedError(store.AnnotationName(articleID, id), "ANNOTATION_DELETED", "update it")
 		}
 		if err := checkEtag(store.AnnotationName(articleID, id), etag, old.Etag); err != nil {
 			return err
@@ -344,21 +360,4 @@ func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string
 func anchorInputChanged(old *recordpb.Anchor, a store.Anchor) bool {
 	return a.Exact != old.GetExact() || a.Prefix != old.GetPrefix() || a.Suffix != old.GetSuffix() ||
 		!a.HasPosition || int64(a.Start) != old.GetStart() || int64(a.End) != old.GetEnd()
-}
-
-// DeleteAnnotation implements store.Store.
-func (s *Store) DeleteAnnotation(ctx context.Context, articleID, id, etag string) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		_, key, old, err := getAnnotation(tx, articleID, id)
-		if err != nil {
-			return err
-		}
-		if err := checkEtag(store.AnnotationName(articleID, id), etag, old.Etag); err != nil {
-			return err
-		}
-		if err := deleteAnnotation(tx, key, old); err != nil {
-			return err
-		}
-		return appendChange(tx, annotationChange(store.ChangeDeleted, old, nil, s.clock()))
-	})
 }

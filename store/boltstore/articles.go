@@ -96,6 +96,7 @@ func (s *Store) ListArticles(ctx context.Context, q store.ListQuery) ([]*store.A
 		spec := listSpec[*store.Article]{
 			records:  bucketArticles,
 			byUpdate: bucketArticlesByUpdate,
+			deleted:  bucketArticlesDeleted,
 			decode: func(val []byte) (*store.Article, error) {
 				r, err := decode(val, &recordpb.Article{})
 				if err != nil {
@@ -133,6 +134,9 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 		key, old, err := getArticle(tx, id)
 		if err != nil {
 			return err
+		}
+		if old.DeleteTime != nil {
+			return deletedError(store.ArticleName(id), "ARTICLE_DELETED", "update it")
 		}
 		if err := checkEtag(store.ArticleName(id), etag, old.Etag); err != nil {
 			return err
@@ -182,50 +186,3 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 
 // maxNamed bounds the resources an error lists.
 const maxNamed = 100
-
-// DeleteArticle implements store.Store.
-func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		key, old, err := getArticle(tx, id)
-		if err != nil {
-			return err
-		}
-		name := store.ArticleName(id)
-		if err := checkEtag(name, etag, old.Etag); err != nil {
-			return err
-		}
-		anns := (&candidates{bucket: bucketAnnotationsByArticle, prefix: key}).recordKeys(tx)
-		if len(anns) > 0 && !force {
-			e := &store.Error{
-				Kind: store.ErrFailedPrecondition, Reason: "ARTICLE_HAS_ANNOTATIONS", Resource: name,
-				Message: fmt.Sprintf("%s still has %d annotation(s): delete them first, or delete the article with force to delete them with it", name, len(anns)),
-			}
-			for _, ak := range anns[:min(len(anns), maxNamed)] {
-				an := recordName(tx, bucketAnnotations, ak)
-				e.Preconditions = append(e.Preconditions, store.Precondition{
-					Type: "ANNOTATION", Subject: an, Description: an + " annotates " + name,
-				})
-			}
-			return e
-		}
-		for _, ak := range anns {
-			r, err := decode(tx.Bucket(bucketAnnotations).Get(ak), &recordpb.Annotation{})
-			if err != nil {
-				return fmt.Errorf("annotation record %x: %w", ak, err)
-			}
-			if err := deleteAnnotation(tx, ak, r); err != nil {
-				return err
-			}
-			if err := appendChange(tx, annotationChange(store.ChangeDeleted, r, nil, s.clock())); err != nil {
-				return err
-			}
-		}
-		if err := deletePrefix(tx.Bucket(bucketArticleRevisions), key); err != nil {
-			return err
-		}
-		if err := deleteRecord(tx, bucketArticles, key, articleEntries(key, old)); err != nil {
-			return err
-		}
-		return appendChange(tx, articleChange(store.ChangeDeleted, old, nil, s.clock()))
-	})
-}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore"
@@ -123,6 +124,10 @@ func TestCompact(t *testing.T) {
 		if err := s.DeleteArticle(ctx, id, "", false); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Deletes are soft: the purge after the retention frees the pages.
+	if n, err := s.Purge(ctx, time.Now().Add(boltstore.DefaultRetention+time.Hour)); err != nil || n != len(drop) {
+		t.Fatalf("Purge = %d, %v; want %d", n, err, len(drop))
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

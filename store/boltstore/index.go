@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
@@ -44,7 +46,7 @@ func articleEntries(key []byte, r *recordpb.Article) []entry {
 	for k, v := range r.Labels {
 		es = append(es, entry{bucket: bucketArticlesByLabel, key: cat(strPart(k), strPart(v), key)})
 	}
-	return es
+	return append(es, deletedEntries(bucketArticlesDeleted, kindArticle, key, r.PurgeTime)...)
 }
 
 func annotationEntries(key []byte, r *recordpb.Annotation) []entry {
@@ -120,7 +122,7 @@ func annotationEntries(key []byte, r *recordpb.Annotation) []entry {
 		buf = append(append(buf, vb...), key...)
 		es = append(es, entry{bucket: bucketAnnotationsByLabel, key: part(n)})
 	}
-	return es
+	return append(es, deletedEntries(bucketAnnotationsDeleted, kindAnnotation, key, r.PurgeTime)...)
 }
 
 func sourceEntries(key []byte, r *recordpb.Source) []entry {
@@ -133,7 +135,27 @@ func sourceEntries(key []byte, r *recordpb.Source) []entry {
 	if r.Url != "" {
 		es = append(es, entry{bucket: bucketSourceURLs, key: bounded(r.Url), value: key, shown: r.Url})
 	}
-	return es
+	return append(es, deletedEntries(bucketSourcesDeleted, kindSource, key, r.PurgeTime)...)
+}
+
+// Record kinds in purge_queue keys.
+const (
+	kindArticle    byte = 1
+	kindAnnotation byte = 2
+	kindSource     byte = 3
+)
+
+// deletedEntries are the soft-delete entries of a record whose purge time
+// is purge: none for a live record (purge nil).
+func deletedEntries(deleted []byte, kind byte, key []byte, purge *timestamppb.Timestamp) []entry {
+	if purge == nil {
+		return nil
+	}
+	at := timePart(fromTimestamp(purge))
+	return []entry{
+		{bucket: deleted, key: key, value: at},
+		{bucket: bucketPurgeQueue, key: cat(at, []byte{kind}, key)},
+	}
 }
 
 // recordKinds lists the records buckets with the function that derives a
@@ -189,8 +211,12 @@ func checkUnique(tx *bbolt.Tx, es []entry, key []byte) error {
 		}
 		name := recordName(tx, rule.records, holder)
 		msg := fmt.Sprintf("%s %q is already taken by %s", rule.what, e.shown, name)
-		switch rule.what {
-		case "ID":
+		switch purge := tx.Bucket(deletedBucketOf(rule.records)).Get(holder); {
+		case purge != nil:
+			// Soft-deleted names stay reserved until the purge.
+			msg = fmt.Sprintf("%s %q is held by the deleted %s until it is purged at %s: undelete %s and update it, or wait for the purge",
+				rule.what, e.shown, name, timeFromPart(purge).Format(time.RFC3339), name)
+		case rule.what == "ID":
 			msg = fmt.Sprintf("%s already exists: choose another ID, or leave it empty to have one generated", name)
 		default:
 			msg += fmt.Sprintf(": each %s must be unique; update %s instead, or change the %s", rule.what, name, rule.what)

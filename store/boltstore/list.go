@@ -106,8 +106,11 @@ func (c *candidates) recordKeys(tx *bbolt.Tx) [][]byte {
 // listSpec describes one List call to listPage.
 type listSpec[T any] struct {
 	records, byUpdate []byte
-	decode            func(val []byte) (T, error)
-	updateTime        func(T) time.Time
+	// deleted is the kind's *_deleted bucket: its records are skipped
+	// unless the query shows deleted ones.
+	deleted    []byte
+	decode     func(val []byte) (T, error)
+	updateTime func(T) time.Time
 	// keep says whether a candidate belongs on the page.
 	keep func(T) bool
 	// sets are the usable indexes; empty means walk everything.
@@ -131,6 +134,9 @@ func listPage[T any](ctx context.Context, s *Store, tx *bbolt.Tx, spec listSpec[
 	records := tx.Bucket(spec.records)
 
 	w := pageWriter[T]{ctx: ctx, s: s, spec: spec, want: q.PageSize + 1}
+	if spec.deleted != nil && !q.ShowDeleted {
+		w.hidden = tx.Bucket(spec.deleted)
+	}
 	var best *candidates
 	i, n := chooseCandidates(tx, spec.sets, byUpdate)
 	if i >= 0 {
@@ -227,11 +233,13 @@ func (p probe) has(key []byte) bool {
 
 // pageWriter collects a page.
 type pageWriter[T any] struct {
-	ctx       context.Context
-	s         *Store
-	spec      listSpec[T]
-	want      int
-	probes    []probe
+	ctx    context.Context
+	s      *Store
+	spec   listSpec[T]
+	want   int
+	probes []probe
+	// hidden holds the deleted records the page skips (nil: none).
+	hidden    *bbolt.Bucket
 	items     []T
 	positions [][]byte
 	seen      int
@@ -263,6 +271,9 @@ func (w *pageWriter[T]) candidate(key []byte) (bool, error) {
 		if err := w.ctx.Err(); err != nil {
 			return false, err
 		}
+	}
+	if w.hidden != nil && w.hidden.Get(key) != nil {
+		return false, nil
 	}
 	for _, p := range w.probes {
 		if !p.has(key) {

@@ -40,6 +40,9 @@ var migrations = []migration{
 	// which version 5 still reads. The version keeps older binaries, which
 	// would find no snapshot in a new annotation's revision 1, off the file.
 	{version: 5, name: "a new annotation's revision 1 may leave its snapshot in the record", migrate: func(*bbolt.Tx) error { return nil }},
+	// Every record of an older file is live: the soft-delete indexes start
+	// empty.
+	{version: 6, name: "add the soft-delete indexes", migrate: createBuckets(6)},
 }
 
 // migrate3 creates the revision buckets and gives every existing article and

@@ -161,6 +161,29 @@ func TestMigrations(t *testing.T) {
 			check: func(tx *bbolt.Tx) error { return checkRevisions(tx) },
 		},
 		{
+			name: "6: a version 5 file gets empty soft-delete indexes",
+			init: func(tx *bbolt.Tx) error {
+				for v := uint64(1); v <= 5; v++ {
+					if err := createBuckets(v)(tx); err != nil {
+						return err
+					}
+				}
+				return setVersion(5)(tx)
+			},
+			check: func(tx *bbolt.Tx) error {
+				for _, name := range [][]byte{bucketArticlesDeleted, bucketAnnotationsDeleted, bucketSourcesDeleted, bucketPurgeQueue} {
+					b := tx.Bucket(name)
+					if b == nil {
+						return errors.New("no bucket " + string(name))
+					}
+					if n := b.Stats().KeyN; n != 0 {
+						return fmt.Errorf("%s holds %d keys: the records of an older file are all live", name, n)
+					}
+				}
+				return nil
+			},
+		},
+		{
 			name: "2: a version 1 file gets import_request_ids",
 			init: func(tx *bbolt.Tx) error {
 				if err := createBuckets(1)(tx); err != nil {

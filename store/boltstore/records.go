@@ -65,6 +65,8 @@ func articleFromRecord(r *recordpb.Article) *store.Article {
 		CreateTime:  fromTimestamp(r.CreateTime),
 		UpdateTime:  fromTimestamp(r.UpdateTime),
 		Etag:        r.Etag,
+		DeleteTime:  fromTimestamp(r.DeleteTime),
+		PurgeTime:   fromTimestamp(r.PurgeTime),
 	}
 }
 
@@ -151,6 +153,8 @@ func annotationFromRecord(r *recordpb.Annotation) *store.Annotation {
 		UpdateTime: fromTimestamp(r.UpdateTime),
 		Etag:       r.Etag,
 		RevisionID: r.RevisionId,
+		DeleteTime: fromTimestamp(r.DeleteTime),
+		PurgeTime:  fromTimestamp(r.PurgeTime),
 	}
 	for _, c := range r.Citations {
 		a.Citations = append(a.Citations, store.Citation{
@@ -221,6 +225,8 @@ func sourceFromRecord(r *recordpb.Source) *store.Source {
 		CreateTime:  fromTimestamp(r.CreateTime),
 		UpdateTime:  fromTimestamp(r.UpdateTime),
 		Etag:        r.Etag,
+		DeleteTime:  fromTimestamp(r.DeleteTime),
+		PurgeTime:   fromTimestamp(r.PurgeTime),
 	}
 }
 

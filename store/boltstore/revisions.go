@@ -553,6 +553,9 @@ func (s *Store) RollbackAnnotation(ctx context.Context, articleID, id string, re
 			return err
 		}
 		name := store.AnnotationName(articleID, id)
+		if cur.DeleteTime != nil {
+			return deletedError(name, "ANNOTATION_DELETED", "roll it back")
+		}
 		if err := checkEtag(name, etag, cur.Etag); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@
 // Close commits what is queued and refuses what comes after. Import,
 // RebuildIndexes, Backup and Compact keep transactions of their own.
 //
-// # Bucket tree (schema version 5)
+// # Bucket tree (schema version 6)
 //
 // Update this tree whenever the layout changes, together with a new migration
 // in migrate.go and its test.
@@ -82,6 +82,23 @@
 //	                                    the sequence in the transaction of
 //	                                    the write; append-only, not derived.
 //	                                    A migrated file's feed starts empty.
+//
+//	articles_deleted                    (since 6) soft delete: the records
+//	  <artKey>                          : <time purge_time>  whose delete_time
+//	annotations_deleted                         is set. A deleted record keeps
+//	  <annKey>                          : <time purge_time>  every other entry
+//	sources_deleted                             (its ID, URL and external_id stay
+//	  <srcKey>                          : <time purge_time>  reserved; the
+//	                                    secondary indexes still name it, so
+//	                                    undelete and purge rewrite nothing
+//	                                    but these): a List without
+//	                                    show_deleted skips a candidate with
+//	                                    one lookup here, before reading it.
+//	                                    Deleted records are bounded by the
+//	                                    retention, so the skipping is too.
+//	purge_queue                         (since 6) what the sweep purges, in
+//	  <time purge_time><u8 kind><key>   : nil  purge order; kind 1 article,
+//	                                    2 annotation, 3 source.
 //
 //	articles_by_publisher               secondary indexes: nil values; the key
 //	  <str publisher><artKey>           : nil   ends with the record key, so a
@@ -196,6 +213,11 @@ var (
 	bucketSourcesByPublisher = []byte("sources_by_publisher")
 	bucketSourcesByKind      = []byte("sources_by_kind")
 	bucketSourcesByUpdate    = []byte("sources_by_update")
+
+	bucketArticlesDeleted    = []byte("articles_deleted")
+	bucketAnnotationsDeleted = []byte("annotations_deleted")
+	bucketSourcesDeleted     = []byte("sources_deleted")
+	bucketPurgeQueue         = []byte("purge_queue")
 )
 
 // buckets declares every bucket once, so that migrations, RebuildIndexes and
@@ -237,6 +259,11 @@ var buckets = []bucket{
 	{name: bucketArticleRevisions, since: 3},
 	{name: bucketAnnotationRevisions, since: 3},
 	{name: bucketChanges, since: 4},
+
+	{name: bucketArticlesDeleted, since: 6, derived: true},
+	{name: bucketAnnotationsDeleted, since: 6, derived: true},
+	{name: bucketSourcesDeleted, since: 6, derived: true},
+	{name: bucketPurgeQueue, since: 6, derived: true},
 }
 
 // uniqueRules maps a unique bucket's name to its rule.

@@ -82,6 +82,7 @@ func (s *Store) ListSources(ctx context.Context, q store.ListQuery) ([]*store.So
 		spec := listSpec[*store.Source]{
 			records:  bucketSources,
 			byUpdate: bucketSourcesByUpdate,
+			deleted:  bucketSourcesDeleted,
 			decode: func(val []byte) (*store.Source, error) {
 				r, err := decode(val, &recordpb.Source{})
 				if err != nil {
@@ -117,6 +118,9 @@ func (s *Store) UpdateSource(ctx context.Context, id, etag string, update func(*
 		if err != nil {
 			return err
 		}
+		if old.DeleteTime != nil {
+			return deletedError(store.SourceName(id), "SOURCE_DELETED", "update it")
+		}
 		if err := checkEtag(store.SourceName(id), etag, old.Etag); err != nil {
 			return err
 		}
@@ -138,36 +142,4 @@ func (s *Store) UpdateSource(ctx context.Context, id, etag string, update func(*
 		return nil
 	})
 	return out, err
-}
-
-// DeleteSource implements store.Store.
-func (s *Store) DeleteSource(ctx context.Context, id, etag string) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		key, old, err := getSource(tx, id)
-		if err != nil {
-			return err
-		}
-		name := store.SourceName(id)
-		if err := checkEtag(name, etag, old.Etag); err != nil {
-			return err
-		}
-		citing := (&candidates{bucket: bucketAnnotationsBySource, prefix: key}).recordKeys(tx)
-		if len(citing) > 0 {
-			e := &store.Error{
-				Kind: store.ErrFailedPrecondition, Reason: "SOURCE_IN_USE", Resource: name,
-				Message: fmt.Sprintf("%s is cited by %d annotation(s): remove those citations first", name, len(citing)),
-			}
-			for _, ak := range citing[:min(len(citing), maxNamed)] {
-				an := recordName(tx, bucketAnnotations, ak)
-				e.Preconditions = append(e.Preconditions, store.Precondition{
-					Type: "CITATION", Subject: an, Description: an + " cites " + name,
-				})
-			}
-			return e
-		}
-		if err := deleteRecord(tx, bucketSources, key, sourceEntries(key, old)); err != nil {
-			return err
-		}
-		return appendChange(tx, sourceChange(store.ChangeDeleted, old, nil, s.clock()))
-	})
 }

@@ -26,6 +26,9 @@ type Options struct {
 	// Clock returns the current time for timestamps and generated IDs; nil
 	// means time.Now. Tests set it to control time.
 	Clock func() time.Time
+	// Retention is how long a deleted resource stays restorable before
+	// Purge removes it; zero means DefaultRetention (30 days).
+	Retention time.Duration
 
 	// soloWrites gives every write a transaction of its own, as before
 	// group commit, for benchmarks to compare against.
@@ -60,6 +63,8 @@ type Store struct {
 	db  *bbolt.DB
 	now func() time.Time
 	ids idGen
+	// retention is Options.Retention, defaulted.
+	retention time.Duration
 	// examined counts records that List calls decoded as candidates, so that
 	// tests can tell an index lookup from a scan.
 	examined atomic.Int64
@@ -107,6 +112,9 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{db: db, now: opts.Clock, feed: f}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.retention = opts.Retention; s.retention <= 0 {
+		s.retention = DefaultRetention
 	}
 	if !opts.soloWrites {
 		s.commits = startCommitter(db)

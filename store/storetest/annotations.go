@@ -91,7 +91,14 @@ func testAnnotationCRUD(t *testing.T, s store.Store) {
 	}
 
 	check(t, s.DeleteAnnotation(ctx, art.ID, got.ID, up.Etag))
-	_, err := s.GetAnnotation(ctx, art.ID, got.ID)
+	if del := h.getAnnotation(art.ID, got.ID); del.DeleteTime.IsZero() || !del.PurgeTime.After(del.DeleteTime) {
+		t.Errorf("deleted annotation has DeleteTime %v, PurgeTime %v", del.DeleteTime, del.PurgeTime)
+	}
+	_, err := s.CreateAnnotation(ctx, in)
+	wantErr(t, err, store.ErrAlreadyExists, "ANNOTATION_ALREADY_EXISTS")
+	wantErr(t, s.DeleteAnnotation(ctx, art.ID, got.ID, ""), store.ErrFailedPrecondition, "ALREADY_DELETED")
+	h.purgeAll()
+	_, err = s.GetAnnotation(ctx, art.ID, got.ID)
 	if se := wantErr(t, err, store.ErrNotFound, "ANNOTATION_NOT_FOUND"); se.Resource != "articles/claims/annotations/ann-1" {
 		t.Errorf("Resource = %q", se.Resource)
 	}
@@ -317,18 +324,23 @@ func testArticleDeleteWithAnnotations(t *testing.T, s store.Store) {
 	h.getAnnotation(art.ID, "na")
 
 	check(t, s.DeleteArticle(ctx, art.ID, "", true))
-	_, err := s.GetArticle(ctx, art.ID)
-	wantErr(t, err, store.ErrNotFound, "ARTICLE_NOT_FOUND")
-	_, err = s.GetAnnotation(ctx, art.ID, "na")
-	wantErr(t, err, store.ErrNotFound, "ARTICLE_NOT_FOUND")
+	if a := h.getAnnotation(art.ID, "na"); a.DeleteTime.IsZero() {
+		t.Error("a forced delete left an annotation live")
+	}
 	all, _, err := s.ListAnnotations(ctx, "", store.ListQuery{PageSize: 100})
 	check(t, err)
 	if len(all) != 1 || all[0].ID != kept.ID {
 		t.Errorf("after the cascade, annotations are %v, want only %s", names(all), kept.Name())
 	}
-	// The cascade freed what the annotations held: the source's citations,
-	// the external IDs, and (with the article) its ID and URL.
+	// Deleted annotations no longer hold the source.
 	check(t, s.DeleteSource(ctx, src.ID, ""))
+	h.purgeAll()
+	_, err = s.GetArticle(ctx, art.ID)
+	wantErr(t, err, store.ErrNotFound, "ARTICLE_NOT_FOUND")
+	_, err = s.GetAnnotation(ctx, art.ID, "na")
+	wantErr(t, err, store.ErrNotFound, "ARTICLE_NOT_FOUND")
+	// The purge freed what the annotations held: the external IDs, and
+	// (with the article) its ID and URL.
 	h.claimArticle("doomed")
 	for _, a := range created {
 		in := *a

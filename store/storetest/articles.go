@@ -76,7 +76,14 @@ func testArticleCRUD(t *testing.T, s store.Store) {
 	}
 
 	check(t, s.DeleteArticle(ctx, got.ID, "", false))
-	_, err := s.GetArticle(ctx, got.ID)
+	// Soft-deleted: still there, its URL still taken, until the purge.
+	if del := h.getArticle(got.ID); del.DeleteTime.IsZero() || !del.PurgeTime.After(del.DeleteTime) {
+		t.Errorf("deleted article has DeleteTime %v, PurgeTime %v", del.DeleteTime, del.PurgeTime)
+	}
+	_, err := s.CreateArticle(ctx, newArticle(1))
+	wantErr(t, err, store.ErrAlreadyExists, "URL_ALREADY_EXISTS")
+	h.purgeAll()
+	_, err = s.GetArticle(ctx, got.ID)
 	se := wantErr(t, err, store.ErrNotFound, "ARTICLE_NOT_FOUND")
 	if se.Resource != "articles/talks-2024" {
 		t.Errorf("Resource = %q, want articles/talks-2024", se.Resource)

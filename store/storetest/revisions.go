@@ -435,6 +435,9 @@ func testRollbackMissingSource(t *testing.T, s store.Store) {
 	h.updateAnnotation(art.ID, v1.ID, func(a *store.Annotation) { a.Citations = nil })
 	check(t, s.DeleteSource(ctx, src.ID, ""))
 	_, err := s.RollbackAnnotation(ctx, art.ID, v1.ID, 1, "")
+	wantErr(t, err, store.ErrFailedPrecondition, "SOURCE_DELETED")
+	h.purgeAll()
+	_, err = s.RollbackAnnotation(ctx, art.ID, v1.ID, 1, "")
 	wantErr(t, err, store.ErrFailedPrecondition, "SOURCE_NOT_FOUND")
 }
 
@@ -444,6 +447,11 @@ func testRevisionsDeletedWithOwner(t *testing.T, s store.Store) {
 	a := h.createAnnotation(newAnnotation(art.ID, 1))
 	b := h.createAnnotation(newAnnotation(art.ID, 2))
 	check(t, s.DeleteAnnotation(ctx, art.ID, a.ID, ""))
+	// A deleted annotation keeps its history until the purge.
+	if revs, _, err := s.ListAnnotationRevisions(ctx, art.ID, a.ID, store.RevisionQuery{PageSize: 10}); err != nil || len(revs) != 1 {
+		t.Errorf("history of a deleted annotation: %d revisions, %v", len(revs), err)
+	}
+	h.purgeAll()
 	_, _, err := s.ListAnnotationRevisions(ctx, art.ID, a.ID, store.RevisionQuery{PageSize: 1})
 	wantErr(t, err, store.ErrNotFound, "ANNOTATION_NOT_FOUND")
 	// An annotation created again under the same ID starts a new history.
@@ -458,6 +466,7 @@ func testRevisionsDeletedWithOwner(t *testing.T, s store.Store) {
 		t.Errorf("history of the re-created annotation: %d revisions", len(revs))
 	}
 	check(t, s.DeleteArticle(ctx, art.ID, "", true))
+	h.purgeAll()
 	_, _, err = s.ListArticleRevisions(ctx, art.ID, store.RevisionQuery{PageSize: 1})
 	wantErr(t, err, store.ErrNotFound, "ARTICLE_NOT_FOUND")
 	_, err = s.GetAnnotationRevision(ctx, art.ID, b.ID, 1)

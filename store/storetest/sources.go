@@ -50,7 +50,13 @@ func testSourceCRUD(t *testing.T, s store.Store) {
 		t.Errorf("GetSource differs (-update +get):\n%s", d)
 	}
 	check(t, s.DeleteSource(ctx, got.ID, up.Etag))
-	_, err := s.GetSource(ctx, got.ID)
+	if del := h.getSource(got.ID); del.DeleteTime.IsZero() || !del.PurgeTime.After(del.DeleteTime) {
+		t.Errorf("deleted source has DeleteTime %v, PurgeTime %v", del.DeleteTime, del.PurgeTime)
+	}
+	_, err := s.CreateSource(ctx, newSource(1))
+	wantErr(t, err, store.ErrAlreadyExists, "URL_ALREADY_EXISTS")
+	h.purgeAll()
+	_, err = s.GetSource(ctx, got.ID)
 	if se := wantErr(t, err, store.ErrNotFound, "SOURCE_NOT_FOUND"); se.Resource != "sources/wapo-talks" {
 		t.Errorf("Resource = %q", se.Resource)
 	}

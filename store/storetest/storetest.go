@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -63,6 +64,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AnnotationUpdateClosure", testAnnotationUpdateClosure},
 		{"AnnotationUpdateAnchor", testAnnotationUpdateAnchor},
 		{"ArticleDeleteWithAnnotations", testArticleDeleteWithAnnotations},
+
+		{"SoftDeleteLists", testSoftDeleteLists},
+		{"SoftDeleteWrites", testSoftDeleteWrites},
+		{"SoftDeleteCascade", testSoftDeleteCascade},
+		{"SoftDeleteSources", testSoftDeleteSources},
+		{"Purge", testPurge},
 
 		{"AnchorQuoteOnly", testAnchorQuoteOnly},
 		{"AnchorWithPosition", testAnchorWithPosition},
@@ -184,6 +191,18 @@ func (h harness) createAnnotation(a *store.Annotation) *store.Annotation {
 	out, err := h.s.CreateAnnotation(ctx, a)
 	check(h.t, err)
 	return out
+}
+
+// farFuture lies beyond any retention a backend may be configured with.
+var farFuture = time.Now().Add(100 * 365 * 24 * time.Hour)
+
+// purgeAll purges every deleted resource, as a sweep run after the
+// retention would.
+func (h harness) purgeAll() int {
+	h.t.Helper()
+	n, err := h.s.Purge(ctx, farFuture)
+	check(h.t, err)
+	return n
 }
 
 func (h harness) getArticle(id string) *store.Article {

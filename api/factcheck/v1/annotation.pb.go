@@ -398,7 +398,7 @@ func (x AnnotationRevision_Cause) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AnnotationRevision_Cause.Descriptor instead.
 func (AnnotationRevision_Cause) EnumDescriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{21, 0}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{23, 0}
 }
 
 // Annotation is a claim annotation: a checkable claim found at an exact span
@@ -437,7 +437,15 @@ type Annotation struct {
 	// Output only. The revision this state of the annotation is (AIP-162):
 	// "1" at creation, then the next number with every write, re-anchoring and
 	// rollback included. Treat it as an opaque ID.
-	RevisionId    string `protobuf:"bytes,13,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
+	RevisionId string `protobuf:"bytes,13,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
+	// Output only. When the annotation was deleted (AIP-164); unset while it is
+	// live. A deleted annotation is still returned by Get, is left out of List
+	// unless show_deleted is set, keeps its name and unique values reserved,
+	// and can be restored with Undelete until purge_time.
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	// Output only. When a deleted annotation will be removed for good (delete_time
+	// plus the server's retention, 30 days by default); unset while it is live.
+	PurgeTime     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=purge_time,json=purgeTime,proto3" json:"purge_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -561,6 +569,20 @@ func (x *Annotation) GetRevisionId() string {
 		return x.RevisionId
 	}
 	return ""
+}
+
+func (x *Annotation) GetDeleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeleteTime
+	}
+	return nil
+}
+
+func (x *Annotation) GetPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgeTime
+	}
+	return nil
 }
 
 // Anchor locates a span of an article's text, the way W3C Web Annotation
@@ -1384,7 +1406,9 @@ type ListAnnotationsRequest struct {
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Optional. `create_time` (the default) or `update_time`, each optionally
 	// followed by ` desc`.
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional. Also return deleted annotations (their delete_time is set).
+	ShowDeleted   bool `protobuf:"varint,6,opt,name=show_deleted,json=showDeleted,proto3" json:"show_deleted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1452,6 +1476,13 @@ func (x *ListAnnotationsRequest) GetOrderBy() string {
 		return x.OrderBy
 	}
 	return ""
+}
+
+func (x *ListAnnotationsRequest) GetShowDeleted() bool {
+	if x != nil {
+		return x.ShowDeleted
+	}
+	return false
 }
 
 // ListAnnotationsResponse is the response of AnnotationService.ListAnnotations.
@@ -1705,6 +1736,111 @@ func (*DeleteAnnotationResponse) Descriptor() ([]byte, []int) {
 	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{18}
 }
 
+// UndeleteAnnotationRequest is the request of
+// AnnotationService.UndeleteAnnotation.
+type UndeleteAnnotationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the deleted annotation,
+	// `articles/{article}/annotations/{annotation}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. When set, the undelete happens only if it matches the stored
+	// etag.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndeleteAnnotationRequest) Reset() {
+	*x = UndeleteAnnotationRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndeleteAnnotationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndeleteAnnotationRequest) ProtoMessage() {}
+
+func (x *UndeleteAnnotationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndeleteAnnotationRequest.ProtoReflect.Descriptor instead.
+func (*UndeleteAnnotationRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UndeleteAnnotationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UndeleteAnnotationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// UndeleteAnnotationResponse is the response of
+// AnnotationService.UndeleteAnnotation.
+type UndeleteAnnotationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The restored annotation.
+	Annotation    *Annotation `protobuf:"bytes,1,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndeleteAnnotationResponse) Reset() {
+	*x = UndeleteAnnotationResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndeleteAnnotationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndeleteAnnotationResponse) ProtoMessage() {}
+
+func (x *UndeleteAnnotationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndeleteAnnotationResponse.ProtoReflect.Descriptor instead.
+func (*UndeleteAnnotationResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *UndeleteAnnotationResponse) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
 // BatchCreateAnnotationsRequest is the request of
 // AnnotationService.BatchCreateAnnotations.
 type BatchCreateAnnotationsRequest struct {
@@ -1720,7 +1856,7 @@ type BatchCreateAnnotationsRequest struct {
 
 func (x *BatchCreateAnnotationsRequest) Reset() {
 	*x = BatchCreateAnnotationsRequest{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[19]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +1868,7 @@ func (x *BatchCreateAnnotationsRequest) String() string {
 func (*BatchCreateAnnotationsRequest) ProtoMessage() {}
 
 func (x *BatchCreateAnnotationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[19]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +1881,7 @@ func (x *BatchCreateAnnotationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchCreateAnnotationsRequest.ProtoReflect.Descriptor instead.
 func (*BatchCreateAnnotationsRequest) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{19}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BatchCreateAnnotationsRequest) GetParent() string {
@@ -1774,7 +1910,7 @@ type BatchCreateAnnotationsResponse struct {
 
 func (x *BatchCreateAnnotationsResponse) Reset() {
 	*x = BatchCreateAnnotationsResponse{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[20]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1922,7 @@ func (x *BatchCreateAnnotationsResponse) String() string {
 func (*BatchCreateAnnotationsResponse) ProtoMessage() {}
 
 func (x *BatchCreateAnnotationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[20]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1935,7 @@ func (x *BatchCreateAnnotationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchCreateAnnotationsResponse.ProtoReflect.Descriptor instead.
 func (*BatchCreateAnnotationsResponse) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{20}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *BatchCreateAnnotationsResponse) GetAnnotations() []*Annotation {
@@ -1840,7 +1976,7 @@ type AnnotationRevision struct {
 
 func (x *AnnotationRevision) Reset() {
 	*x = AnnotationRevision{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[21]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1852,7 +1988,7 @@ func (x *AnnotationRevision) String() string {
 func (*AnnotationRevision) ProtoMessage() {}
 
 func (x *AnnotationRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[21]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1865,7 +2001,7 @@ func (x *AnnotationRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnnotationRevision.ProtoReflect.Descriptor instead.
 func (*AnnotationRevision) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{21}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AnnotationRevision) GetName() string {
@@ -1946,7 +2082,7 @@ type ListAnnotationRevisionsRequest struct {
 
 func (x *ListAnnotationRevisionsRequest) Reset() {
 	*x = ListAnnotationRevisionsRequest{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[22]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1958,7 +2094,7 @@ func (x *ListAnnotationRevisionsRequest) String() string {
 func (*ListAnnotationRevisionsRequest) ProtoMessage() {}
 
 func (x *ListAnnotationRevisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[22]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1971,7 +2107,7 @@ func (x *ListAnnotationRevisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnnotationRevisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListAnnotationRevisionsRequest) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{22}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListAnnotationRevisionsRequest) GetParent() string {
@@ -2016,7 +2152,7 @@ type ListAnnotationRevisionsResponse struct {
 
 func (x *ListAnnotationRevisionsResponse) Reset() {
 	*x = ListAnnotationRevisionsResponse{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[23]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2028,7 +2164,7 @@ func (x *ListAnnotationRevisionsResponse) String() string {
 func (*ListAnnotationRevisionsResponse) ProtoMessage() {}
 
 func (x *ListAnnotationRevisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[23]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2041,7 +2177,7 @@ func (x *ListAnnotationRevisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnnotationRevisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListAnnotationRevisionsResponse) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{23}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListAnnotationRevisionsResponse) GetRevisions() []*AnnotationRevision {
@@ -2071,7 +2207,7 @@ type GetAnnotationRevisionRequest struct {
 
 func (x *GetAnnotationRevisionRequest) Reset() {
 	*x = GetAnnotationRevisionRequest{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[24]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2083,7 +2219,7 @@ func (x *GetAnnotationRevisionRequest) String() string {
 func (*GetAnnotationRevisionRequest) ProtoMessage() {}
 
 func (x *GetAnnotationRevisionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[24]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2096,7 +2232,7 @@ func (x *GetAnnotationRevisionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAnnotationRevisionRequest.ProtoReflect.Descriptor instead.
 func (*GetAnnotationRevisionRequest) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{24}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetAnnotationRevisionRequest) GetName() string {
@@ -2118,7 +2254,7 @@ type GetAnnotationRevisionResponse struct {
 
 func (x *GetAnnotationRevisionResponse) Reset() {
 	*x = GetAnnotationRevisionResponse{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[25]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2266,7 @@ func (x *GetAnnotationRevisionResponse) String() string {
 func (*GetAnnotationRevisionResponse) ProtoMessage() {}
 
 func (x *GetAnnotationRevisionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[25]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2279,7 @@ func (x *GetAnnotationRevisionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAnnotationRevisionResponse.ProtoReflect.Descriptor instead.
 func (*GetAnnotationRevisionResponse) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{25}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetAnnotationRevisionResponse) GetRevision() *AnnotationRevision {
@@ -2171,7 +2307,7 @@ type RollbackAnnotationRequest struct {
 
 func (x *RollbackAnnotationRequest) Reset() {
 	*x = RollbackAnnotationRequest{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[26]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2183,7 +2319,7 @@ func (x *RollbackAnnotationRequest) String() string {
 func (*RollbackAnnotationRequest) ProtoMessage() {}
 
 func (x *RollbackAnnotationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[26]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2196,7 +2332,7 @@ func (x *RollbackAnnotationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackAnnotationRequest.ProtoReflect.Descriptor instead.
 func (*RollbackAnnotationRequest) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{26}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RollbackAnnotationRequest) GetName() string {
@@ -2232,7 +2368,7 @@ type RollbackAnnotationResponse struct {
 
 func (x *RollbackAnnotationResponse) Reset() {
 	*x = RollbackAnnotationResponse{}
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[27]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2244,7 +2380,7 @@ func (x *RollbackAnnotationResponse) String() string {
 func (*RollbackAnnotationResponse) ProtoMessage() {}
 
 func (x *RollbackAnnotationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_annotation_proto_msgTypes[27]
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2257,7 +2393,7 @@ func (x *RollbackAnnotationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackAnnotationResponse.ProtoReflect.Descriptor instead.
 func (*RollbackAnnotationResponse) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{27}
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RollbackAnnotationResponse) GetAnnotation() *Annotation {
@@ -2271,7 +2407,7 @@ var File_factcheck_v1_annotation_proto protoreflect.FileDescriptor
 
 const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\n" +
-	"\x1dfactcheck/v1/annotation.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x05\n" +
+	"\x1dfactcheck/v1/annotation.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdf\x06\n" +
 	"\n" +
 	"Annotation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
@@ -2291,7 +2427,11 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\f \x01(\tR\x04etag\x12\x1f\n" +
 	"\vrevision_id\x18\r \x01(\tR\n" +
-	"revisionId\x1a9\n" +
+	"revisionId\x12;\n" +
+	"\vdelete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"deleteTime\x129\n" +
+	"\n" +
+	"purge_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tpurgeTime\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"n\n" +
@@ -2369,14 +2509,15 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x15GetAnnotationResponse\x128\n" +
 	"\n" +
 	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
-	"annotation\"\x9f\x01\n" +
+	"annotation\"\xc2\x01\n" +
 	"\x16ListAnnotationsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"}\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x12!\n" +
+	"\fshow_deleted\x18\x06 \x01(\bR\vshowDeleted\"}\n" +
 	"\x17ListAnnotationsResponse\x12:\n" +
 	"\vannotations\x18\x01 \x03(\v2\x18.factcheck.v1.AnnotationR\vannotations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x01\n" +
@@ -2393,7 +2534,14 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x17DeleteAnnotationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\"\x1a\n" +
-	"\x18DeleteAnnotationResponse\"z\n" +
+	"\x18DeleteAnnotationResponse\"C\n" +
+	"\x19UndeleteAnnotationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"V\n" +
+	"\x1aUndeleteAnnotationResponse\x128\n" +
+	"\n" +
+	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
+	"annotation\"z\n" +
 	"\x1dBatchCreateAnnotationsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12A\n" +
 	"\brequests\x18\x02 \x03(\v2%.factcheck.v1.CreateAnnotationRequestR\brequests\"\\\n" +
@@ -2455,13 +2603,14 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x12STANCE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTANCE_SUPPORTS\x10\x01\x12\x12\n" +
 	"\x0eSTANCE_REFUTES\x10\x02\x12\x12\n" +
-	"\x0eSTANCE_CONTEXT\x10\x032\xbe\a\n" +
+	"\x0eSTANCE_CONTEXT\x10\x032\xa7\b\n" +
 	"\x11AnnotationService\x12a\n" +
 	"\x10CreateAnnotation\x12%.factcheck.v1.CreateAnnotationRequest\x1a&.factcheck.v1.CreateAnnotationResponse\x12X\n" +
 	"\rGetAnnotation\x12\".factcheck.v1.GetAnnotationRequest\x1a#.factcheck.v1.GetAnnotationResponse\x12^\n" +
 	"\x0fListAnnotations\x12$.factcheck.v1.ListAnnotationsRequest\x1a%.factcheck.v1.ListAnnotationsResponse\x12a\n" +
 	"\x10UpdateAnnotation\x12%.factcheck.v1.UpdateAnnotationRequest\x1a&.factcheck.v1.UpdateAnnotationResponse\x12a\n" +
-	"\x10DeleteAnnotation\x12%.factcheck.v1.DeleteAnnotationRequest\x1a&.factcheck.v1.DeleteAnnotationResponse\x12s\n" +
+	"\x10DeleteAnnotation\x12%.factcheck.v1.DeleteAnnotationRequest\x1a&.factcheck.v1.DeleteAnnotationResponse\x12g\n" +
+	"\x12UndeleteAnnotation\x12'.factcheck.v1.UndeleteAnnotationRequest\x1a(.factcheck.v1.UndeleteAnnotationResponse\x12s\n" +
 	"\x16BatchCreateAnnotations\x12+.factcheck.v1.BatchCreateAnnotationsRequest\x1a,.factcheck.v1.BatchCreateAnnotationsResponse\x12v\n" +
 	"\x17ListAnnotationRevisions\x12,.factcheck.v1.ListAnnotationRevisionsRequest\x1a-.factcheck.v1.ListAnnotationRevisionsResponse\x12p\n" +
 	"\x15GetAnnotationRevision\x12*.factcheck.v1.GetAnnotationRevisionRequest\x1a+.factcheck.v1.GetAnnotationRevisionResponse\x12g\n" +
@@ -2480,7 +2629,7 @@ func file_factcheck_v1_annotation_proto_rawDescGZIP() []byte {
 }
 
 var file_factcheck_v1_annotation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_factcheck_v1_annotation_proto_goTypes = []any{
 	(Rating)(0),                             // 0: factcheck.v1.Rating
 	(Stance)(0),                             // 1: factcheck.v1.Stance
@@ -2507,18 +2656,20 @@ var file_factcheck_v1_annotation_proto_goTypes = []any{
 	(*UpdateAnnotationResponse)(nil),        // 22: factcheck.v1.UpdateAnnotationResponse
 	(*DeleteAnnotationRequest)(nil),         // 23: factcheck.v1.DeleteAnnotationRequest
 	(*DeleteAnnotationResponse)(nil),        // 24: factcheck.v1.DeleteAnnotationResponse
-	(*BatchCreateAnnotationsRequest)(nil),   // 25: factcheck.v1.BatchCreateAnnotationsRequest
-	(*BatchCreateAnnotationsResponse)(nil),  // 26: factcheck.v1.BatchCreateAnnotationsResponse
-	(*AnnotationRevision)(nil),              // 27: factcheck.v1.AnnotationRevision
-	(*ListAnnotationRevisionsRequest)(nil),  // 28: factcheck.v1.ListAnnotationRevisionsRequest
-	(*ListAnnotationRevisionsResponse)(nil), // 29: factcheck.v1.ListAnnotationRevisionsResponse
-	(*GetAnnotationRevisionRequest)(nil),    // 30: factcheck.v1.GetAnnotationRevisionRequest
-	(*GetAnnotationRevisionResponse)(nil),   // 31: factcheck.v1.GetAnnotationRevisionResponse
-	(*RollbackAnnotationRequest)(nil),       // 32: factcheck.v1.RollbackAnnotationRequest
-	(*RollbackAnnotationResponse)(nil),      // 33: factcheck.v1.RollbackAnnotationResponse
-	nil,                                     // 34: factcheck.v1.Annotation.LabelsEntry
-	(*timestamppb.Timestamp)(nil),           // 35: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),           // 36: google.protobuf.FieldMask
+	(*UndeleteAnnotationRequest)(nil),       // 25: factcheck.v1.UndeleteAnnotationRequest
+	(*UndeleteAnnotationResponse)(nil),      // 26: factcheck.v1.UndeleteAnnotationResponse
+	(*BatchCreateAnnotationsRequest)(nil),   // 27: factcheck.v1.BatchCreateAnnotationsRequest
+	(*BatchCreateAnnotationsResponse)(nil),  // 28: factcheck.v1.BatchCreateAnnotationsResponse
+	(*AnnotationRevision)(nil),              // 29: factcheck.v1.AnnotationRevision
+	(*ListAnnotationRevisionsRequest)(nil),  // 30: factcheck.v1.ListAnnotationRevisionsRequest
+	(*ListAnnotationRevisionsResponse)(nil), // 31: factcheck.v1.ListAnnotationRevisionsResponse
+	(*GetAnnotationRevisionRequest)(nil),    // 32: factcheck.v1.GetAnnotationRevisionRequest
+	(*GetAnnotationRevisionResponse)(nil),   // 33: factcheck.v1.GetAnnotationRevisionResponse
+	(*RollbackAnnotationRequest)(nil),       // 34: factcheck.v1.RollbackAnnotationRequest
+	(*RollbackAnnotationResponse)(nil),      // 35: factcheck.v1.RollbackAnnotationResponse
+	nil,                                     // 36: factcheck.v1.Annotation.LabelsEntry
+	(*timestamppb.Timestamp)(nil),           // 37: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 38: google.protobuf.FieldMask
 }
 var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	7,  // 0: factcheck.v1.Annotation.anchor:type_name -> factcheck.v1.Anchor
@@ -2526,58 +2677,63 @@ var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	13, // 2: factcheck.v1.Annotation.verdict:type_name -> factcheck.v1.Verdict
 	14, // 3: factcheck.v1.Annotation.citations:type_name -> factcheck.v1.Citation
 	2,  // 4: factcheck.v1.Annotation.state:type_name -> factcheck.v1.Annotation.State
-	34, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
-	35, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
-	35, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 8: factcheck.v1.Anchor.quote:type_name -> factcheck.v1.TextQuoteSelector
-	9,  // 9: factcheck.v1.Anchor.position:type_name -> factcheck.v1.TextPositionSelector
-	3,  // 10: factcheck.v1.Anchor.status:type_name -> factcheck.v1.Anchor.Status
-	10, // 11: factcheck.v1.Anchor.utf16:type_name -> factcheck.v1.Span
-	10, // 12: factcheck.v1.Anchor.utf8:type_name -> factcheck.v1.Span
-	9,  // 13: factcheck.v1.Anchor.previous_position:type_name -> factcheck.v1.TextPositionSelector
-	12, // 14: factcheck.v1.Claim.claimant:type_name -> factcheck.v1.Claimant
-	35, // 15: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
-	4,  // 16: factcheck.v1.Claimant.kind:type_name -> factcheck.v1.Claimant.Kind
-	0,  // 17: factcheck.v1.Verdict.rating:type_name -> factcheck.v1.Rating
-	1,  // 18: factcheck.v1.Citation.stance:type_name -> factcheck.v1.Stance
-	6,  // 19: factcheck.v1.CreateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
-	6,  // 20: factcheck.v1.CreateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	6,  // 21: factcheck.v1.GetAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	6,  // 22: factcheck.v1.ListAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
-	6,  // 23: factcheck.v1.UpdateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
-	36, // 24: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,  // 25: factcheck.v1.UpdateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	15, // 26: factcheck.v1.BatchCreateAnnotationsRequest.requests:type_name -> factcheck.v1.CreateAnnotationRequest
-	6,  // 27: factcheck.v1.BatchCreateAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
-	6,  // 28: factcheck.v1.AnnotationRevision.annotation:type_name -> factcheck.v1.Annotation
-	35, // 29: factcheck.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
-	5,  // 30: factcheck.v1.AnnotationRevision.cause:type_name -> factcheck.v1.AnnotationRevision.Cause
-	27, // 31: factcheck.v1.ListAnnotationRevisionsResponse.revisions:type_name -> factcheck.v1.AnnotationRevision
-	27, // 32: factcheck.v1.GetAnnotationRevisionResponse.revision:type_name -> factcheck.v1.AnnotationRevision
-	6,  // 33: factcheck.v1.RollbackAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	15, // 34: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
-	17, // 35: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
-	19, // 36: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
-	21, // 37: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
-	23, // 38: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
-	25, // 39: factcheck.v1.AnnotationService.BatchCreateAnnotations:input_type -> factcheck.v1.BatchCreateAnnotationsRequest
-	28, // 40: factcheck.v1.AnnotationService.ListAnnotationRevisions:input_type -> factcheck.v1.ListAnnotationRevisionsRequest
-	30, // 41: factcheck.v1.AnnotationService.GetAnnotationRevision:input_type -> factcheck.v1.GetAnnotationRevisionRequest
-	32, // 42: factcheck.v1.AnnotationService.RollbackAnnotation:input_type -> factcheck.v1.RollbackAnnotationRequest
-	16, // 43: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
-	18, // 44: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
-	20, // 45: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
-	22, // 46: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
-	24, // 47: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
-	26, // 48: factcheck.v1.AnnotationService.BatchCreateAnnotations:output_type -> factcheck.v1.BatchCreateAnnotationsResponse
-	29, // 49: factcheck.v1.AnnotationService.ListAnnotationRevisions:output_type -> factcheck.v1.ListAnnotationRevisionsResponse
-	31, // 50: factcheck.v1.AnnotationService.GetAnnotationRevision:output_type -> factcheck.v1.GetAnnotationRevisionResponse
-	33, // 51: factcheck.v1.AnnotationService.RollbackAnnotation:output_type -> factcheck.v1.RollbackAnnotationResponse
-	43, // [43:52] is the sub-list for method output_type
-	34, // [34:43] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	36, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
+	37, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
+	37, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
+	37, // 8: factcheck.v1.Annotation.delete_time:type_name -> google.protobuf.Timestamp
+	37, // 9: factcheck.v1.Annotation.purge_time:type_name -> google.protobuf.Timestamp
+	8,  // 10: factcheck.v1.Anchor.quote:type_name -> factcheck.v1.TextQuoteSelector
+	9,  // 11: factcheck.v1.Anchor.position:type_name -> factcheck.v1.TextPositionSelector
+	3,  // 12: factcheck.v1.Anchor.status:type_name -> factcheck.v1.Anchor.Status
+	10, // 13: factcheck.v1.Anchor.utf16:type_name -> factcheck.v1.Span
+	10, // 14: factcheck.v1.Anchor.utf8:type_name -> factcheck.v1.Span
+	9,  // 15: factcheck.v1.Anchor.previous_position:type_name -> factcheck.v1.TextPositionSelector
+	12, // 16: factcheck.v1.Claim.claimant:type_name -> factcheck.v1.Claimant
+	37, // 17: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
+	4,  // 18: factcheck.v1.Claimant.kind:type_name -> factcheck.v1.Claimant.Kind
+	0,  // 19: factcheck.v1.Verdict.rating:type_name -> factcheck.v1.Rating
+	1,  // 20: factcheck.v1.Citation.stance:type_name -> factcheck.v1.Stance
+	6,  // 21: factcheck.v1.CreateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 22: factcheck.v1.CreateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 23: factcheck.v1.GetAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 24: factcheck.v1.ListAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
+	6,  // 25: factcheck.v1.UpdateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
+	38, // 26: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 27: factcheck.v1.UpdateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 28: factcheck.v1.UndeleteAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	15, // 29: factcheck.v1.BatchCreateAnnotationsRequest.requests:type_name -> factcheck.v1.CreateAnnotationRequest
+	6,  // 30: factcheck.v1.BatchCreateAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
+	6,  // 31: factcheck.v1.AnnotationRevision.annotation:type_name -> factcheck.v1.Annotation
+	37, // 32: factcheck.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 33: factcheck.v1.AnnotationRevision.cause:type_name -> factcheck.v1.AnnotationRevision.Cause
+	29, // 34: factcheck.v1.ListAnnotationRevisionsResponse.revisions:type_name -> factcheck.v1.AnnotationRevision
+	29, // 35: factcheck.v1.GetAnnotationRevisionResponse.revision:type_name -> factcheck.v1.AnnotationRevision
+	6,  // 36: factcheck.v1.RollbackAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	15, // 37: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
+	17, // 38: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
+	19, // 39: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
+	21, // 40: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
+	23, // 41: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
+	25, // 42: factcheck.v1.AnnotationService.UndeleteAnnotation:input_type -> factcheck.v1.UndeleteAnnotationRequest
+	27, // 43: factcheck.v1.AnnotationService.BatchCreateAnnotations:input_type -> factcheck.v1.BatchCreateAnnotationsRequest
+	30, // 44: factcheck.v1.AnnotationService.ListAnnotationRevisions:input_type -> factcheck.v1.ListAnnotationRevisionsRequest
+	32, // 45: factcheck.v1.AnnotationService.GetAnnotationRevision:input_type -> factcheck.v1.GetAnnotationRevisionRequest
+	34, // 46: factcheck.v1.AnnotationService.RollbackAnnotation:input_type -> factcheck.v1.RollbackAnnotationRequest
+	16, // 47: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
+	18, // 48: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
+	20, // 49: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
+	22, // 50: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
+	24, // 51: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
+	26, // 52: factcheck.v1.AnnotationService.UndeleteAnnotation:output_type -> factcheck.v1.UndeleteAnnotationResponse
+	28, // 53: factcheck.v1.AnnotationService.BatchCreateAnnotations:output_type -> factcheck.v1.BatchCreateAnnotationsResponse
+	31, // 54: factcheck.v1.AnnotationService.ListAnnotationRevisions:output_type -> factcheck.v1.ListAnnotationRevisionsResponse
+	33, // 55: factcheck.v1.AnnotationService.GetAnnotationRevision:output_type -> factcheck.v1.GetAnnotationRevisionResponse
+	35, // 56: factcheck.v1.AnnotationService.RollbackAnnotation:output_type -> factcheck.v1.RollbackAnnotationResponse
+	47, // [47:57] is the sub-list for method output_type
+	37, // [37:47] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_annotation_proto_init() }
@@ -2591,7 +2747,7 @@ func file_factcheck_v1_annotation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_annotation_proto_rawDesc), len(file_factcheck_v1_annotation_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	AnnotationService_ListAnnotations_FullMethodName         = "/factcheck.v1.AnnotationService/ListAnnotations"
 	AnnotationService_UpdateAnnotation_FullMethodName        = "/factcheck.v1.AnnotationService/UpdateAnnotation"
 	AnnotationService_DeleteAnnotation_FullMethodName        = "/factcheck.v1.AnnotationService/DeleteAnnotation"
+	AnnotationService_UndeleteAnnotation_FullMethodName      = "/factcheck.v1.AnnotationService/UndeleteAnnotation"
 	AnnotationService_BatchCreateAnnotations_FullMethodName  = "/factcheck.v1.AnnotationService/BatchCreateAnnotations"
 	AnnotationService_ListAnnotationRevisions_FullMethodName = "/factcheck.v1.AnnotationService/ListAnnotationRevisions"
 	AnnotationService_GetAnnotationRevision_FullMethodName   = "/factcheck.v1.AnnotationService/GetAnnotationRevision"
@@ -52,8 +53,18 @@ type AnnotationServiceClient interface {
 	// is checked against the article's current text. A stale etag fails with
 	// ABORTED.
 	UpdateAnnotation(ctx context.Context, in *UpdateAnnotationRequest, opts ...grpc.CallOption) (*UpdateAnnotationResponse, error)
-	// DeleteAnnotation removes an annotation.
+	// DeleteAnnotation soft-deletes an annotation (AIP-164): it sets
+	// delete_time and purge_time; the annotation stays readable, with its
+	// history, restorable with UndeleteAnnotation, and its name and
+	// external_id reserved until the purge. The response stays empty (AIP-164
+	// would return the annotation; changing the response type would break
+	// clients).
 	DeleteAnnotation(ctx context.Context, in *DeleteAnnotationRequest, opts ...grpc.CallOption) (*DeleteAnnotationResponse, error)
+	// UndeleteAnnotation restores a deleted annotation. FAILED_PRECONDITION
+	// when it is live (NOT_DELETED), when its article is deleted
+	// (ARTICLE_DELETED: undelete the article) or when it cites a source
+	// deleted or purged since.
+	UndeleteAnnotation(ctx context.Context, in *UndeleteAnnotationRequest, opts ...grpc.CallOption) (*UndeleteAnnotationResponse, error)
 	// BatchCreateAnnotations creates several annotations of one article
 	// atomically (AIP-233): either all are created or none is, and the error
 	// names the failing request by index (`requests[2].annotation.claim.text`).
@@ -137,6 +148,16 @@ func (c *annotationServiceClient) DeleteAnnotation(ctx context.Context, in *Dele
 	return out, nil
 }
 
+func (c *annotationServiceClient) UndeleteAnnotation(ctx context.Context, in *UndeleteAnnotationRequest, opts ...grpc.CallOption) (*UndeleteAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UndeleteAnnotationResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_UndeleteAnnotation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *annotationServiceClient) BatchCreateAnnotations(ctx context.Context, in *BatchCreateAnnotationsRequest, opts ...grpc.CallOption) (*BatchCreateAnnotationsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(BatchCreateAnnotationsResponse)
@@ -199,8 +220,18 @@ type AnnotationServiceServer interface {
 	// is checked against the article's current text. A stale etag fails with
 	// ABORTED.
 	UpdateAnnotation(context.Context, *UpdateAnnotationRequest) (*UpdateAnnotationResponse, error)
-	// DeleteAnnotation removes an annotation.
+	// DeleteAnnotation soft-deletes an annotation (AIP-164): it sets
+	// delete_time and purge_time; the annotation stays readable, with its
+	// history, restorable with UndeleteAnnotation, and its name and
+	// external_id reserved until the purge. The response stays empty (AIP-164
+	// would return the annotation; changing the response type would break
+	// clients).
 	DeleteAnnotation(context.Context, *DeleteAnnotationRequest) (*DeleteAnnotationResponse, error)
+	// UndeleteAnnotation restores a deleted annotation. FAILED_PRECONDITION
+	// when it is live (NOT_DELETED), when its article is deleted
+	// (ARTICLE_DELETED: undelete the article) or when it cites a source
+	// deleted or purged since.
+	UndeleteAnnotation(context.Context, *UndeleteAnnotationRequest) (*UndeleteAnnotationResponse, error)
 	// BatchCreateAnnotations creates several annotations of one article
 	// atomically (AIP-233): either all are created or none is, and the error
 	// names the failing request by index (`requests[2].annotation.claim.text`).
@@ -248,6 +279,9 @@ func (UnimplementedAnnotationServiceServer) UpdateAnnotation(context.Context, *U
 }
 func (UnimplementedAnnotationServiceServer) DeleteAnnotation(context.Context, *DeleteAnnotationRequest) (*DeleteAnnotationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteAnnotation not implemented")
+}
+func (UnimplementedAnnotationServiceServer) UndeleteAnnotation(context.Context, *UndeleteAnnotationRequest) (*UndeleteAnnotationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UndeleteAnnotation not implemented")
 }
 func (UnimplementedAnnotationServiceServer) BatchCreateAnnotations(context.Context, *BatchCreateAnnotationsRequest) (*BatchCreateAnnotationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method BatchCreateAnnotations not implemented")
@@ -372,6 +406,24 @@ func _AnnotationService_DeleteAnnotation_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnnotationService_UndeleteAnnotation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UndeleteAnnotationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).UndeleteAnnotation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_UndeleteAnnotation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).UndeleteAnnotation(ctx, req.(*UndeleteAnnotationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AnnotationService_BatchCreateAnnotations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(BatchCreateAnnotationsRequest)
 	if err := dec(in); err != nil {
@@ -470,6 +522,10 @@ var AnnotationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteAnnotation",
 			Handler:    _AnnotationService_DeleteAnnotation_Handler,
+		},
+		{
+			MethodName: "UndeleteAnnotation",
+			Handler:    _AnnotationService_UndeleteAnnotation_Handler,
 		},
 		{
 			MethodName: "BatchCreateAnnotations",

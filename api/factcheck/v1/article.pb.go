@@ -111,7 +111,15 @@ type Article struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Checksum of the stored article. Send it back on update or delete to make the
 	// write conditional: a stale etag fails with ABORTED.
-	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only. When the article was deleted (AIP-164); unset while it is
+	// live. A deleted article is still returned by Get, is left out of List
+	// unless show_deleted is set, keeps its name and unique values reserved,
+	// and can be restored with Undelete until purge_time.
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	// Output only. When a deleted article will be removed for good (delete_time
+	// plus the server's retention, 30 days by default); unset while it is live.
+	PurgeTime     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=purge_time,json=purgeTime,proto3" json:"purge_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -242,6 +250,20 @@ func (x *Article) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Article) GetDeleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeleteTime
+	}
+	return nil
+}
+
+func (x *Article) GetPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgeTime
+	}
+	return nil
 }
 
 // CreateArticleRequest is the request of ArticleService.CreateArticle.
@@ -465,7 +487,9 @@ type ListArticlesRequest struct {
 	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Optional. How much of each article to return; defaults to
 	// ARTICLE_VIEW_BASIC (no text).
-	View          ArticleView `protobuf:"varint,5,opt,name=view,proto3,enum=factcheck.v1.ArticleView" json:"view,omitempty"`
+	View ArticleView `protobuf:"varint,5,opt,name=view,proto3,enum=factcheck.v1.ArticleView" json:"view,omitempty"`
+	// Optional. Also return deleted articles (their delete_time is set).
+	ShowDeleted   bool `protobuf:"varint,6,opt,name=show_deleted,json=showDeleted,proto3" json:"show_deleted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -533,6 +557,13 @@ func (x *ListArticlesRequest) GetView() ArticleView {
 		return x.View
 	}
 	return ArticleView_ARTICLE_VIEW_UNSPECIFIED
+}
+
+func (x *ListArticlesRequest) GetShowDeleted() bool {
+	if x != nil {
+		return x.ShowDeleted
+	}
+	return false
 }
 
 // ListArticlesResponse is the response of ArticleService.ListArticles.
@@ -795,6 +826,108 @@ func (*DeleteArticleResponse) Descriptor() ([]byte, []int) {
 	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{10}
 }
 
+// UndeleteArticleRequest is the request of ArticleService.UndeleteArticle.
+type UndeleteArticleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the deleted article, `articles/{article}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. When set, the undelete happens only if it matches the stored
+	// etag.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndeleteArticleRequest) Reset() {
+	*x = UndeleteArticleRequest{}
+	mi := &file_factcheck_v1_article_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndeleteArticleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndeleteArticleRequest) ProtoMessage() {}
+
+func (x *UndeleteArticleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_article_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndeleteArticleRequest.ProtoReflect.Descriptor instead.
+func (*UndeleteArticleRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UndeleteArticleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UndeleteArticleRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// UndeleteArticleResponse is the response of ArticleService.UndeleteArticle.
+type UndeleteArticleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The restored article.
+	Article       *Article `protobuf:"bytes,1,opt,name=article,proto3" json:"article,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndeleteArticleResponse) Reset() {
+	*x = UndeleteArticleResponse{}
+	mi := &file_factcheck_v1_article_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndeleteArticleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndeleteArticleResponse) ProtoMessage() {}
+
+func (x *UndeleteArticleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_article_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndeleteArticleResponse.ProtoReflect.Descriptor instead.
+func (*UndeleteArticleResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UndeleteArticleResponse) GetArticle() *Article {
+	if x != nil {
+		return x.Article
+	}
+	return nil
+}
+
 // ArticleRevision is one text an article has had. Revisions are never
 // changed: a correction is a new revision, and annotations record the
 // revision their position counts into (Anchor.article_revision).
@@ -822,7 +955,7 @@ type ArticleRevision struct {
 
 func (x *ArticleRevision) Reset() {
 	*x = ArticleRevision{}
-	mi := &file_factcheck_v1_article_proto_msgTypes[11]
+	mi := &file_factcheck_v1_article_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +967,7 @@ func (x *ArticleRevision) String() string {
 func (*ArticleRevision) ProtoMessage() {}
 
 func (x *ArticleRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_article_proto_msgTypes[11]
+	mi := &file_factcheck_v1_article_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +980,7 @@ func (x *ArticleRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArticleRevision.ProtoReflect.Descriptor instead.
 func (*ArticleRevision) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{11}
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ArticleRevision) GetName() string {
@@ -916,7 +1049,7 @@ type ListArticleRevisionsRequest struct {
 
 func (x *ListArticleRevisionsRequest) Reset() {
 	*x = ListArticleRevisionsRequest{}
-	mi := &file_factcheck_v1_article_proto_msgTypes[12]
+	mi := &file_factcheck_v1_article_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1061,7 @@ func (x *ListArticleRevisionsRequest) String() string {
 func (*ListArticleRevisionsRequest) ProtoMessage() {}
 
 func (x *ListArticleRevisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_article_proto_msgTypes[12]
+	mi := &file_factcheck_v1_article_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1074,7 @@ func (x *ListArticleRevisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListArticleRevisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListArticleRevisionsRequest) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{12}
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListArticleRevisionsRequest) GetParent() string {
@@ -993,7 +1126,7 @@ type ListArticleRevisionsResponse struct {
 
 func (x *ListArticleRevisionsResponse) Reset() {
 	*x = ListArticleRevisionsResponse{}
-	mi := &file_factcheck_v1_article_proto_msgTypes[13]
+	mi := &file_factcheck_v1_article_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1138,7 @@ func (x *ListArticleRevisionsResponse) String() string {
 func (*ListArticleRevisionsResponse) ProtoMessage() {}
 
 func (x *ListArticleRevisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_article_proto_msgTypes[13]
+	mi := &file_factcheck_v1_article_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1151,7 @@ func (x *ListArticleRevisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListArticleRevisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListArticleRevisionsResponse) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{13}
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListArticleRevisionsResponse) GetRevisions() []*ArticleRevision {
@@ -1047,7 +1180,7 @@ type GetArticleRevisionRequest struct {
 
 func (x *GetArticleRevisionRequest) Reset() {
 	*x = GetArticleRevisionRequest{}
-	mi := &file_factcheck_v1_article_proto_msgTypes[14]
+	mi := &file_factcheck_v1_article_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1192,7 @@ func (x *GetArticleRevisionRequest) String() string {
 func (*GetArticleRevisionRequest) ProtoMessage() {}
 
 func (x *GetArticleRevisionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_article_proto_msgTypes[14]
+	mi := &file_factcheck_v1_article_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1205,7 @@ func (x *GetArticleRevisionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArticleRevisionRequest.ProtoReflect.Descriptor instead.
 func (*GetArticleRevisionRequest) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{14}
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetArticleRevisionRequest) GetName() string {
@@ -1094,7 +1227,7 @@ type GetArticleRevisionResponse struct {
 
 func (x *GetArticleRevisionResponse) Reset() {
 	*x = GetArticleRevisionResponse{}
-	mi := &file_factcheck_v1_article_proto_msgTypes[15]
+	mi := &file_factcheck_v1_article_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1239,7 @@ func (x *GetArticleRevisionResponse) String() string {
 func (*GetArticleRevisionResponse) ProtoMessage() {}
 
 func (x *GetArticleRevisionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_article_proto_msgTypes[15]
+	mi := &file_factcheck_v1_article_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1252,7 @@ func (x *GetArticleRevisionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArticleRevisionResponse.ProtoReflect.Descriptor instead.
 func (*GetArticleRevisionResponse) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{15}
+	return file_factcheck_v1_article_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetArticleRevisionResponse) GetRevision() *ArticleRevision {
@@ -1133,7 +1266,7 @@ var File_factcheck_v1_article_proto protoreflect.FileDescriptor
 
 const file_factcheck_v1_article_proto_rawDesc = "" +
 	"\n" +
-	"\x1afactcheck/v1/article.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x04\n" +
+	"\x1afactcheck/v1/article.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x05\n" +
 	"\aArticle\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -1152,7 +1285,11 @@ const file_factcheck_v1_article_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\x1a9\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12;\n" +
+	"\vdelete_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"deleteTime\x129\n" +
+	"\n" +
+	"purge_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tpurgeTime\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"f\n" +
@@ -1166,14 +1303,15 @@ const file_factcheck_v1_article_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\x04view\x18\x02 \x01(\x0e2\x19.factcheck.v1.ArticleViewR\x04view\"E\n" +
 	"\x12GetArticleResponse\x12/\n" +
-	"\aarticle\x18\x01 \x01(\v2\x15.factcheck.v1.ArticleR\aarticle\"\xb3\x01\n" +
+	"\aarticle\x18\x01 \x01(\v2\x15.factcheck.v1.ArticleR\aarticle\"\xd6\x01\n" +
 	"\x13ListArticlesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
 	"\border_by\x18\x04 \x01(\tR\aorderBy\x12-\n" +
-	"\x04view\x18\x05 \x01(\x0e2\x19.factcheck.v1.ArticleViewR\x04view\"q\n" +
+	"\x04view\x18\x05 \x01(\x0e2\x19.factcheck.v1.ArticleViewR\x04view\x12!\n" +
+	"\fshow_deleted\x18\x06 \x01(\bR\vshowDeleted\"q\n" +
 	"\x14ListArticlesResponse\x121\n" +
 	"\barticles\x18\x01 \x03(\v2\x15.factcheck.v1.ArticleR\barticles\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
@@ -1187,7 +1325,12 @@ const file_factcheck_v1_article_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05force\x18\x03 \x01(\bR\x05force\"\x17\n" +
-	"\x15DeleteArticleResponse\"\xc9\x01\n" +
+	"\x15DeleteArticleResponse\"@\n" +
+	"\x16UndeleteArticleRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"J\n" +
+	"\x17UndeleteArticleResponse\x12/\n" +
+	"\aarticle\x18\x01 \x01(\v2\x15.factcheck.v1.ArticleR\aarticle\"\xc9\x01\n" +
 	"\x0fArticleRevision\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x05R\brevision\x12\x12\n" +
@@ -1214,14 +1357,15 @@ const file_factcheck_v1_article_proto_rawDesc = "" +
 	"\vArticleView\x12\x1c\n" +
 	"\x18ARTICLE_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ARTICLE_VIEW_BASIC\x10\x01\x12\x15\n" +
-	"\x11ARTICLE_VIEW_FULL\x10\x022\x9e\x05\n" +
+	"\x11ARTICLE_VIEW_FULL\x10\x022\xfe\x05\n" +
 	"\x0eArticleService\x12X\n" +
 	"\rCreateArticle\x12\".factcheck.v1.CreateArticleRequest\x1a#.factcheck.v1.CreateArticleResponse\x12O\n" +
 	"\n" +
 	"GetArticle\x12\x1f.factcheck.v1.GetArticleRequest\x1a .factcheck.v1.GetArticleResponse\x12U\n" +
 	"\fListArticles\x12!.factcheck.v1.ListArticlesRequest\x1a\".factcheck.v1.ListArticlesResponse\x12X\n" +
 	"\rUpdateArticle\x12\".factcheck.v1.UpdateArticleRequest\x1a#.factcheck.v1.UpdateArticleResponse\x12X\n" +
-	"\rDeleteArticle\x12\".factcheck.v1.DeleteArticleRequest\x1a#.factcheck.v1.DeleteArticleResponse\x12m\n" +
+	"\rDeleteArticle\x12\".factcheck.v1.DeleteArticleRequest\x1a#.factcheck.v1.DeleteArticleResponse\x12^\n" +
+	"\x0fUndeleteArticle\x12$.factcheck.v1.UndeleteArticleRequest\x1a%.factcheck.v1.UndeleteArticleResponse\x12m\n" +
 	"\x14ListArticleRevisions\x12).factcheck.v1.ListArticleRevisionsRequest\x1a*.factcheck.v1.ListArticleRevisionsResponse\x12g\n" +
 	"\x12GetArticleRevision\x12'.factcheck.v1.GetArticleRevisionRequest\x1a(.factcheck.v1.GetArticleRevisionResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
 
@@ -1238,7 +1382,7 @@ func file_factcheck_v1_article_proto_rawDescGZIP() []byte {
 }
 
 var file_factcheck_v1_article_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_factcheck_v1_article_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_factcheck_v1_article_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_factcheck_v1_article_proto_goTypes = []any{
 	(ArticleView)(0),                     // 0: factcheck.v1.ArticleView
 	(*Article)(nil),                      // 1: factcheck.v1.Article
@@ -1252,52 +1396,59 @@ var file_factcheck_v1_article_proto_goTypes = []any{
 	(*UpdateArticleResponse)(nil),        // 9: factcheck.v1.UpdateArticleResponse
 	(*DeleteArticleRequest)(nil),         // 10: factcheck.v1.DeleteArticleRequest
 	(*DeleteArticleResponse)(nil),        // 11: factcheck.v1.DeleteArticleResponse
-	(*ArticleRevision)(nil),              // 12: factcheck.v1.ArticleRevision
-	(*ListArticleRevisionsRequest)(nil),  // 13: factcheck.v1.ListArticleRevisionsRequest
-	(*ListArticleRevisionsResponse)(nil), // 14: factcheck.v1.ListArticleRevisionsResponse
-	(*GetArticleRevisionRequest)(nil),    // 15: factcheck.v1.GetArticleRevisionRequest
-	(*GetArticleRevisionResponse)(nil),   // 16: factcheck.v1.GetArticleRevisionResponse
-	nil,                                  // 17: factcheck.v1.Article.LabelsEntry
-	(*timestamppb.Timestamp)(nil),        // 18: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),        // 19: google.protobuf.FieldMask
+	(*UndeleteArticleRequest)(nil),       // 12: factcheck.v1.UndeleteArticleRequest
+	(*UndeleteArticleResponse)(nil),      // 13: factcheck.v1.UndeleteArticleResponse
+	(*ArticleRevision)(nil),              // 14: factcheck.v1.ArticleRevision
+	(*ListArticleRevisionsRequest)(nil),  // 15: factcheck.v1.ListArticleRevisionsRequest
+	(*ListArticleRevisionsResponse)(nil), // 16: factcheck.v1.ListArticleRevisionsResponse
+	(*GetArticleRevisionRequest)(nil),    // 17: factcheck.v1.GetArticleRevisionRequest
+	(*GetArticleRevisionResponse)(nil),   // 18: factcheck.v1.GetArticleRevisionResponse
+	nil,                                  // 19: factcheck.v1.Article.LabelsEntry
+	(*timestamppb.Timestamp)(nil),        // 20: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),        // 21: google.protobuf.FieldMask
 }
 var file_factcheck_v1_article_proto_depIdxs = []int32{
-	18, // 0: factcheck.v1.Article.publish_time:type_name -> google.protobuf.Timestamp
-	17, // 1: factcheck.v1.Article.labels:type_name -> factcheck.v1.Article.LabelsEntry
-	18, // 2: factcheck.v1.Article.create_time:type_name -> google.protobuf.Timestamp
-	18, // 3: factcheck.v1.Article.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 4: factcheck.v1.CreateArticleRequest.article:type_name -> factcheck.v1.Article
-	1,  // 5: factcheck.v1.CreateArticleResponse.article:type_name -> factcheck.v1.Article
-	0,  // 6: factcheck.v1.GetArticleRequest.view:type_name -> factcheck.v1.ArticleView
-	1,  // 7: factcheck.v1.GetArticleResponse.article:type_name -> factcheck.v1.Article
-	0,  // 8: factcheck.v1.ListArticlesRequest.view:type_name -> factcheck.v1.ArticleView
-	1,  // 9: factcheck.v1.ListArticlesResponse.articles:type_name -> factcheck.v1.Article
-	1,  // 10: factcheck.v1.UpdateArticleRequest.article:type_name -> factcheck.v1.Article
-	19, // 11: factcheck.v1.UpdateArticleRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 12: factcheck.v1.UpdateArticleResponse.article:type_name -> factcheck.v1.Article
-	18, // 13: factcheck.v1.ArticleRevision.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 14: factcheck.v1.ListArticleRevisionsRequest.view:type_name -> factcheck.v1.ArticleView
-	12, // 15: factcheck.v1.ListArticleRevisionsResponse.revisions:type_name -> factcheck.v1.ArticleRevision
-	12, // 16: factcheck.v1.GetArticleRevisionResponse.revision:type_name -> factcheck.v1.ArticleRevision
-	2,  // 17: factcheck.v1.ArticleService.CreateArticle:input_type -> factcheck.v1.CreateArticleRequest
-	4,  // 18: factcheck.v1.ArticleService.GetArticle:input_type -> factcheck.v1.GetArticleRequest
-	6,  // 19: factcheck.v1.ArticleService.ListArticles:input_type -> factcheck.v1.ListArticlesRequest
-	8,  // 20: factcheck.v1.ArticleService.UpdateArticle:input_type -> factcheck.v1.UpdateArticleRequest
-	10, // 21: factcheck.v1.ArticleService.DeleteArticle:input_type -> factcheck.v1.DeleteArticleRequest
-	13, // 22: factcheck.v1.ArticleService.ListArticleRevisions:input_type -> factcheck.v1.ListArticleRevisionsRequest
-	15, // 23: factcheck.v1.ArticleService.GetArticleRevision:input_type -> factcheck.v1.GetArticleRevisionRequest
-	3,  // 24: factcheck.v1.ArticleService.CreateArticle:output_type -> factcheck.v1.CreateArticleResponse
-	5,  // 25: factcheck.v1.ArticleService.GetArticle:output_type -> factcheck.v1.GetArticleResponse
-	7,  // 26: factcheck.v1.ArticleService.ListArticles:output_type -> factcheck.v1.ListArticlesResponse
-	9,  // 27: factcheck.v1.ArticleService.UpdateArticle:output_type -> factcheck.v1.UpdateArticleResponse
-	11, // 28: factcheck.v1.ArticleService.DeleteArticle:output_type -> factcheck.v1.DeleteArticleResponse
-	14, // 29: factcheck.v1.ArticleService.ListArticleRevisions:output_type -> factcheck.v1.ListArticleRevisionsResponse
-	16, // 30: factcheck.v1.ArticleService.GetArticleRevision:output_type -> factcheck.v1.GetArticleRevisionResponse
-	24, // [24:31] is the sub-list for method output_type
-	17, // [17:24] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	20, // 0: factcheck.v1.Article.publish_time:type_name -> google.protobuf.Timestamp
+	19, // 1: factcheck.v1.Article.labels:type_name -> factcheck.v1.Article.LabelsEntry
+	20, // 2: factcheck.v1.Article.create_time:type_name -> google.protobuf.Timestamp
+	20, // 3: factcheck.v1.Article.update_time:type_name -> google.protobuf.Timestamp
+	20, // 4: factcheck.v1.Article.delete_time:type_name -> google.protobuf.Timestamp
+	20, // 5: factcheck.v1.Article.purge_time:type_name -> google.protobuf.Timestamp
+	1,  // 6: factcheck.v1.CreateArticleRequest.article:type_name -> factcheck.v1.Article
+	1,  // 7: factcheck.v1.CreateArticleResponse.article:type_name -> factcheck.v1.Article
+	0,  // 8: factcheck.v1.GetArticleRequest.view:type_name -> factcheck.v1.ArticleView
+	1,  // 9: factcheck.v1.GetArticleResponse.article:type_name -> factcheck.v1.Article
+	0,  // 10: factcheck.v1.ListArticlesRequest.view:type_name -> factcheck.v1.ArticleView
+	1,  // 11: factcheck.v1.ListArticlesResponse.articles:type_name -> factcheck.v1.Article
+	1,  // 12: factcheck.v1.UpdateArticleRequest.article:type_name -> factcheck.v1.Article
+	21, // 13: factcheck.v1.UpdateArticleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 14: factcheck.v1.UpdateArticleResponse.article:type_name -> factcheck.v1.Article
+	1,  // 15: factcheck.v1.UndeleteArticleResponse.article:type_name -> factcheck.v1.Article
+	20, // 16: factcheck.v1.ArticleRevision.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 17: factcheck.v1.ListArticleRevisionsRequest.view:type_name -> factcheck.v1.ArticleView
+	14, // 18: factcheck.v1.ListArticleRevisionsResponse.revisions:type_name -> factcheck.v1.ArticleRevision
+	14, // 19: factcheck.v1.GetArticleRevisionResponse.revision:type_name -> factcheck.v1.ArticleRevision
+	2,  // 20: factcheck.v1.ArticleService.CreateArticle:input_type -> factcheck.v1.CreateArticleRequest
+	4,  // 21: factcheck.v1.ArticleService.GetArticle:input_type -> factcheck.v1.GetArticleRequest
+	6,  // 22: factcheck.v1.ArticleService.ListArticles:input_type -> factcheck.v1.ListArticlesRequest
+	8,  // 23: factcheck.v1.ArticleService.UpdateArticle:input_type -> factcheck.v1.UpdateArticleRequest
+	10, // 24: factcheck.v1.ArticleService.DeleteArticle:input_type -> factcheck.v1.DeleteArticleRequest
+	12, // 25: factcheck.v1.ArticleService.UndeleteArticle:input_type -> factcheck.v1.UndeleteArticleRequest
+	15, // 26: factcheck.v1.ArticleService.ListArticleRevisions:input_type -> factcheck.v1.ListArticleRevisionsRequest
+	17, // 27: factcheck.v1.ArticleService.GetArticleRevision:input_type -> factcheck.v1.GetArticleRevisionRequest
+	3,  // 28: factcheck.v1.ArticleService.CreateArticle:output_type -> factcheck.v1.CreateArticleResponse
+	5,  // 29: factcheck.v1.ArticleService.GetArticle:output_type -> factcheck.v1.GetArticleResponse
+	7,  // 30: factcheck.v1.ArticleService.ListArticles:output_type -> factcheck.v1.ListArticlesResponse
+	9,  // 31: factcheck.v1.ArticleService.UpdateArticle:output_type -> factcheck.v1.UpdateArticleResponse
+	11, // 32: factcheck.v1.ArticleService.DeleteArticle:output_type -> factcheck.v1.DeleteArticleResponse
+	13, // 33: factcheck.v1.ArticleService.UndeleteArticle:output_type -> factcheck.v1.UndeleteArticleResponse
+	16, // 34: factcheck.v1.ArticleService.ListArticleRevisions:output_type -> factcheck.v1.ListArticleRevisionsResponse
+	18, // 35: factcheck.v1.ArticleService.GetArticleRevision:output_type -> factcheck.v1.GetArticleRevisionResponse
+	28, // [28:36] is the sub-list for method output_type
+	20, // [20:28] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_article_proto_init() }
@@ -1311,7 +1462,7 @@ func file_factcheck_v1_article_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_article_proto_rawDesc), len(file_factcheck_v1_article_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

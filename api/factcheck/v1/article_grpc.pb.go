@@ -24,6 +24,7 @@ const (
 	ArticleService_ListArticles_FullMethodName         = "/factcheck.v1.ArticleService/ListArticles"
 	ArticleService_UpdateArticle_FullMethodName        = "/factcheck.v1.ArticleService/UpdateArticle"
 	ArticleService_DeleteArticle_FullMethodName        = "/factcheck.v1.ArticleService/DeleteArticle"
+	ArticleService_UndeleteArticle_FullMethodName      = "/factcheck.v1.ArticleService/UndeleteArticle"
 	ArticleService_ListArticleRevisions_FullMethodName = "/factcheck.v1.ArticleService/ListArticleRevisions"
 	ArticleService_GetArticleRevision_FullMethodName   = "/factcheck.v1.ArticleService/GetArticleRevision"
 )
@@ -48,10 +49,20 @@ type ArticleServiceClient interface {
 	// UpdateArticle changes the fields named in update_mask. Changing text starts
 	// a new revision. A stale etag fails with ABORTED.
 	UpdateArticle(ctx context.Context, in *UpdateArticleRequest, opts ...grpc.CallOption) (*UpdateArticleResponse, error)
-	// DeleteArticle removes an article. An article that still has annotations is
-	// refused with FAILED_PRECONDITION unless force is set, in which case the
-	// article and all its annotations are removed in one transaction.
+	// DeleteArticle soft-deletes an article (AIP-164): it sets delete_time and
+	// purge_time, and the article stays readable, restorable with
+	// UndeleteArticle, and its name and url reserved until the purge. An
+	// article that still has live annotations is refused with
+	// FAILED_PRECONDITION unless force is set, in which case its annotations
+	// are deleted with it in one transaction (and come back with it). Deleting
+	// a deleted article fails with FAILED_PRECONDITION (ALREADY_DELETED). The
+	// response stays empty (AIP-164 would return the article; changing the
+	// response type would break clients): GetArticle returns it.
 	DeleteArticle(ctx context.Context, in *DeleteArticleRequest, opts ...grpc.CallOption) (*DeleteArticleResponse, error)
+	// UndeleteArticle restores a deleted article and the annotations its forced
+	// delete deleted. A live article fails with FAILED_PRECONDITION
+	// (NOT_DELETED); a purged one with NOT_FOUND.
+	UndeleteArticle(ctx context.Context, in *UndeleteArticleRequest, opts ...grpc.CallOption) (*UndeleteArticleResponse, error)
 	// ListArticleRevisions returns the texts an article has had, newest first
 	// unless order_by says otherwise. Revision 1 is the text it was created
 	// with; every change of text adds the next. Texts are left out unless view
@@ -120,6 +131,16 @@ func (c *articleServiceClient) DeleteArticle(ctx context.Context, in *DeleteArti
 	return out, nil
 }
 
+func (c *articleServiceClient) UndeleteArticle(ctx context.Context, in *UndeleteArticleRequest, opts ...grpc.CallOption) (*UndeleteArticleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UndeleteArticleResponse)
+	err := c.cc.Invoke(ctx, ArticleService_UndeleteArticle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *articleServiceClient) ListArticleRevisions(ctx context.Context, in *ListArticleRevisionsRequest, opts ...grpc.CallOption) (*ListArticleRevisionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListArticleRevisionsResponse)
@@ -160,10 +181,20 @@ type ArticleServiceServer interface {
 	// UpdateArticle changes the fields named in update_mask. Changing text starts
 	// a new revision. A stale etag fails with ABORTED.
 	UpdateArticle(context.Context, *UpdateArticleRequest) (*UpdateArticleResponse, error)
-	// DeleteArticle removes an article. An article that still has annotations is
-	// refused with FAILED_PRECONDITION unless force is set, in which case the
-	// article and all its annotations are removed in one transaction.
+	// DeleteArticle soft-deletes an article (AIP-164): it sets delete_time and
+	// purge_time, and the article stays readable, restorable with
+	// UndeleteArticle, and its name and url reserved until the purge. An
+	// article that still has live annotations is refused with
+	// FAILED_PRECONDITION unless force is set, in which case its annotations
+	// are deleted with it in one transaction (and come back with it). Deleting
+	// a deleted article fails with FAILED_PRECONDITION (ALREADY_DELETED). The
+	// response stays empty (AIP-164 would return the article; changing the
+	// response type would break clients): GetArticle returns it.
 	DeleteArticle(context.Context, *DeleteArticleRequest) (*DeleteArticleResponse, error)
+	// UndeleteArticle restores a deleted article and the annotations its forced
+	// delete deleted. A live article fails with FAILED_PRECONDITION
+	// (NOT_DELETED); a purged one with NOT_FOUND.
+	UndeleteArticle(context.Context, *UndeleteArticleRequest) (*UndeleteArticleResponse, error)
 	// ListArticleRevisions returns the texts an article has had, newest first
 	// unless order_by says otherwise. Revision 1 is the text it was created
 	// with; every change of text adds the next. Texts are left out unless view
@@ -196,6 +227,9 @@ func (UnimplementedArticleServiceServer) UpdateArticle(context.Context, *UpdateA
 }
 func (UnimplementedArticleServiceServer) DeleteArticle(context.Context, *DeleteArticleRequest) (*DeleteArticleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteArticle not implemented")
+}
+func (UnimplementedArticleServiceServer) UndeleteArticle(context.Context, *UndeleteArticleRequest) (*UndeleteArticleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UndeleteArticle not implemented")
 }
 func (UnimplementedArticleServiceServer) ListArticleRevisions(context.Context, *ListArticleRevisionsRequest) (*ListArticleRevisionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListArticleRevisions not implemented")
@@ -314,6 +348,24 @@ func _ArticleService_DeleteArticle_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ArticleService_UndeleteArticle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UndeleteArticleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ArticleServiceServer).UndeleteArticle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ArticleService_UndeleteArticle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ArticleServiceServer).UndeleteArticle(ctx, req.(*UndeleteArticleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ArticleService_ListArticleRevisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListArticleRevisionsRequest)
 	if err := dec(in); err != nil {
@@ -376,6 +428,10 @@ var ArticleService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteArticle",
 			Handler:    _ArticleService_DeleteArticle_Handler,
+		},
+		{
+			MethodName: "UndeleteArticle",
+			Handler:    _ArticleService_UndeleteArticle_Handler,
 		},
 		{
 			MethodName: "ListArticleRevisions",

@@ -32,12 +32,15 @@ const (
 	Change_TYPE_CREATED Change_Type = 1
 	// Fields of the resource changed; field_paths says which.
 	Change_TYPE_UPDATED Change_Type = 2
-	// The resource was deleted, by its own delete or, for an annotation, by
-	// a forced delete of its article (the annotations' changes come first).
+	// The resource was soft-deleted (AIP-164), by its own delete or, for an
+	// annotation, by a forced delete of its article (the annotations'
+	// changes come first). It can be undeleted until it is purged.
 	Change_TYPE_DELETED Change_Type = 3
-	// A deleted resource was restored.
+	// A deleted resource was restored by its Undelete method, or, for an
+	// annotation, with its article (the article's change comes first).
 	Change_TYPE_UNDELETED Change_Type = 4
-	// A deleted resource was removed for good.
+	// A deleted resource was removed for good by the server's purge sweep
+	// once its purge_time passed; its name and unique values are free again.
 	Change_TYPE_PURGED Change_Type = 5
 	// The article's text changed and the annotation's anchor followed its
 	// quote to where it is now; before_text is the quote, after_text the text
@@ -108,7 +111,7 @@ type Change struct {
 	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// Name of the resource that changed: `articles/{article}`,
 	// `articles/{article}/annotations/{annotation}` or `sources/{source}`. After
-	// TYPE_DELETED it no longer exists.
+	// TYPE_PURGED it no longer exists.
 	Resource string `protobuf:"bytes,2,opt,name=resource,proto3" json:"resource,omitempty"`
 	// What the write did.
 	Type Change_Type `protobuf:"varint,3,opt,name=type,proto3,enum=factcheck.v1.Change_Type" json:"type,omitempty"`

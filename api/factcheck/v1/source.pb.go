@@ -132,7 +132,15 @@ type Source struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Checksum of the stored source. Send it back on update or delete to make the
 	// write conditional: a stale etag fails with ABORTED.
-	Etag          string `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only. When the source was deleted (AIP-164); unset while it is
+	// live. A deleted source is still returned by Get, is left out of List
+	// unless show_deleted is set, keeps its name and unique values reserved,
+	// and can be restored with Undelete until purge_time.
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	// Output only. When a deleted source will be removed for good (delete_time
+	// plus the server's retention, 30 days by default); unset while it is live.
+	PurgeTime     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=purge_time,json=purgeTime,proto3" json:"purge_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -256,6 +264,20 @@ func (x *Source) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Source) GetDeleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeleteTime
+	}
+	return nil
+}
+
+func (x *Source) GetPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgeTime
+	}
+	return nil
 }
 
 // CreateSourceRequest is the request of SourceService.CreateSource.
@@ -466,7 +488,9 @@ type ListSourcesRequest struct {
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Optional. `create_time` (the default) or `update_time`, each optionally
 	// followed by ` desc`.
-	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional. Also return deleted sources (their delete_time is set).
+	ShowDeleted   bool `protobuf:"varint,5,opt,name=show_deleted,json=showDeleted,proto3" json:"show_deleted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -527,6 +551,13 @@ func (x *ListSourcesRequest) GetOrderBy() string {
 		return x.OrderBy
 	}
 	return ""
+}
+
+func (x *ListSourcesRequest) GetShowDeleted() bool {
+	if x != nil {
+		return x.ShowDeleted
+	}
+	return false
 }
 
 // ListSourcesResponse is the response of SourceService.ListSources.
@@ -779,11 +810,113 @@ func (*DeleteSourceResponse) Descriptor() ([]byte, []int) {
 	return file_factcheck_v1_source_proto_rawDescGZIP(), []int{10}
 }
 
+// UndeleteSourceRequest is the request of SourceService.UndeleteSource.
+type UndeleteSourceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the deleted source, `sources/{source}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. When set, the undelete happens only if it matches the stored
+	// etag.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndeleteSourceRequest) Reset() {
+	*x = UndeleteSourceRequest{}
+	mi := &file_factcheck_v1_source_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndeleteSourceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndeleteSourceRequest) ProtoMessage() {}
+
+func (x *UndeleteSourceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_source_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndeleteSourceRequest.ProtoReflect.Descriptor instead.
+func (*UndeleteSourceRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_source_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UndeleteSourceRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UndeleteSourceRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// UndeleteSourceResponse is the response of SourceService.UndeleteSource.
+type UndeleteSourceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The restored source.
+	Source        *Source `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndeleteSourceResponse) Reset() {
+	*x = UndeleteSourceResponse{}
+	mi := &file_factcheck_v1_source_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndeleteSourceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndeleteSourceResponse) ProtoMessage() {}
+
+func (x *UndeleteSourceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_source_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndeleteSourceResponse.ProtoReflect.Descriptor instead.
+func (*UndeleteSourceResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_source_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UndeleteSourceResponse) GetSource() *Source {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
 var File_factcheck_v1_source_proto protoreflect.FileDescriptor
 
 const file_factcheck_v1_source_proto_rawDesc = "" +
 	"\n" +
-	"\x19factcheck/v1/source.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x05\n" +
+	"\x19factcheck/v1/source.proto\x12\ffactcheck.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x06\n" +
 	"\x06Source\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -802,7 +935,11 @@ const file_factcheck_v1_source_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\r \x01(\tR\x04etag\"\xca\x01\n" +
+	"\x04etag\x18\r \x01(\tR\x04etag\x12;\n" +
+	"\vdelete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"deleteTime\x129\n" +
+	"\n" +
+	"purge_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tpurgeTime\"\xca\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10KIND_NEWS_REPORT\x10\x01\x12\x1b\n" +
@@ -822,13 +959,14 @@ const file_factcheck_v1_source_proto_rawDesc = "" +
 	"\x10GetSourceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"A\n" +
 	"\x11GetSourceResponse\x12,\n" +
-	"\x06source\x18\x01 \x01(\v2\x14.factcheck.v1.SourceR\x06source\"\x83\x01\n" +
+	"\x06source\x18\x01 \x01(\v2\x14.factcheck.v1.SourceR\x06source\"\xa6\x01\n" +
 	"\x12ListSourcesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"m\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x12!\n" +
+	"\fshow_deleted\x18\x05 \x01(\bR\vshowDeleted\"m\n" +
 	"\x13ListSourcesResponse\x12.\n" +
 	"\asources\x18\x01 \x03(\v2\x14.factcheck.v1.SourceR\asources\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x80\x01\n" +
@@ -841,13 +979,19 @@ const file_factcheck_v1_source_proto_rawDesc = "" +
 	"\x13DeleteSourceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\"\x16\n" +
-	"\x14DeleteSourceResponse2\xb6\x03\n" +
+	"\x14DeleteSourceResponse\"?\n" +
+	"\x15UndeleteSourceRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"F\n" +
+	"\x16UndeleteSourceResponse\x12,\n" +
+	"\x06source\x18\x01 \x01(\v2\x14.factcheck.v1.SourceR\x06source2\x93\x04\n" +
 	"\rSourceService\x12U\n" +
 	"\fCreateSource\x12!.factcheck.v1.CreateSourceRequest\x1a\".factcheck.v1.CreateSourceResponse\x12L\n" +
 	"\tGetSource\x12\x1e.factcheck.v1.GetSourceRequest\x1a\x1f.factcheck.v1.GetSourceResponse\x12R\n" +
 	"\vListSources\x12 .factcheck.v1.ListSourcesRequest\x1a!.factcheck.v1.ListSourcesResponse\x12U\n" +
 	"\fUpdateSource\x12!.factcheck.v1.UpdateSourceRequest\x1a\".factcheck.v1.UpdateSourceResponse\x12U\n" +
-	"\fDeleteSource\x12!.factcheck.v1.DeleteSourceRequest\x1a\".factcheck.v1.DeleteSourceResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
+	"\fDeleteSource\x12!.factcheck.v1.DeleteSourceRequest\x1a\".factcheck.v1.DeleteSourceResponse\x12[\n" +
+	"\x0eUndeleteSource\x12#.factcheck.v1.UndeleteSourceRequest\x1a$.factcheck.v1.UndeleteSourceResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
 
 var (
 	file_factcheck_v1_source_proto_rawDescOnce sync.Once
@@ -862,51 +1006,58 @@ func file_factcheck_v1_source_proto_rawDescGZIP() []byte {
 }
 
 var file_factcheck_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_factcheck_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_factcheck_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_factcheck_v1_source_proto_goTypes = []any{
-	(Source_Kind)(0),              // 0: factcheck.v1.Source.Kind
-	(*Source)(nil),                // 1: factcheck.v1.Source
-	(*CreateSourceRequest)(nil),   // 2: factcheck.v1.CreateSourceRequest
-	(*CreateSourceResponse)(nil),  // 3: factcheck.v1.CreateSourceResponse
-	(*GetSourceRequest)(nil),      // 4: factcheck.v1.GetSourceRequest
-	(*GetSourceResponse)(nil),     // 5: factcheck.v1.GetSourceResponse
-	(*ListSourcesRequest)(nil),    // 6: factcheck.v1.ListSourcesRequest
-	(*ListSourcesResponse)(nil),   // 7: factcheck.v1.ListSourcesResponse
-	(*UpdateSourceRequest)(nil),   // 8: factcheck.v1.UpdateSourceRequest
-	(*UpdateSourceResponse)(nil),  // 9: factcheck.v1.UpdateSourceResponse
-	(*DeleteSourceRequest)(nil),   // 10: factcheck.v1.DeleteSourceRequest
-	(*DeleteSourceResponse)(nil),  // 11: factcheck.v1.DeleteSourceResponse
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 13: google.protobuf.FieldMask
+	(Source_Kind)(0),               // 0: factcheck.v1.Source.Kind
+	(*Source)(nil),                 // 1: factcheck.v1.Source
+	(*CreateSourceRequest)(nil),    // 2: factcheck.v1.CreateSourceRequest
+	(*CreateSourceResponse)(nil),   // 3: factcheck.v1.CreateSourceResponse
+	(*GetSourceRequest)(nil),       // 4: factcheck.v1.GetSourceRequest
+	(*GetSourceResponse)(nil),      // 5: factcheck.v1.GetSourceResponse
+	(*ListSourcesRequest)(nil),     // 6: factcheck.v1.ListSourcesRequest
+	(*ListSourcesResponse)(nil),    // 7: factcheck.v1.ListSourcesResponse
+	(*UpdateSourceRequest)(nil),    // 8: factcheck.v1.UpdateSourceRequest
+	(*UpdateSourceResponse)(nil),   // 9: factcheck.v1.UpdateSourceResponse
+	(*DeleteSourceRequest)(nil),    // 10: factcheck.v1.DeleteSourceRequest
+	(*DeleteSourceResponse)(nil),   // 11: factcheck.v1.DeleteSourceResponse
+	(*UndeleteSourceRequest)(nil),  // 12: factcheck.v1.UndeleteSourceRequest
+	(*UndeleteSourceResponse)(nil), // 13: factcheck.v1.UndeleteSourceResponse
+	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),  // 15: google.protobuf.FieldMask
 }
 var file_factcheck_v1_source_proto_depIdxs = []int32{
 	0,  // 0: factcheck.v1.Source.kind:type_name -> factcheck.v1.Source.Kind
-	12, // 1: factcheck.v1.Source.publish_time:type_name -> google.protobuf.Timestamp
-	12, // 2: factcheck.v1.Source.access_time:type_name -> google.protobuf.Timestamp
-	12, // 3: factcheck.v1.Source.create_time:type_name -> google.protobuf.Timestamp
-	12, // 4: factcheck.v1.Source.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 5: factcheck.v1.CreateSourceRequest.source:type_name -> factcheck.v1.Source
-	1,  // 6: factcheck.v1.CreateSourceResponse.source:type_name -> factcheck.v1.Source
-	1,  // 7: factcheck.v1.GetSourceResponse.source:type_name -> factcheck.v1.Source
-	1,  // 8: factcheck.v1.ListSourcesResponse.sources:type_name -> factcheck.v1.Source
-	1,  // 9: factcheck.v1.UpdateSourceRequest.source:type_name -> factcheck.v1.Source
-	13, // 10: factcheck.v1.UpdateSourceRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 11: factcheck.v1.UpdateSourceResponse.source:type_name -> factcheck.v1.Source
-	2,  // 12: factcheck.v1.SourceService.CreateSource:input_type -> factcheck.v1.CreateSourceRequest
-	4,  // 13: factcheck.v1.SourceService.GetSource:input_type -> factcheck.v1.GetSourceRequest
-	6,  // 14: factcheck.v1.SourceService.ListSources:input_type -> factcheck.v1.ListSourcesRequest
-	8,  // 15: factcheck.v1.SourceService.UpdateSource:input_type -> factcheck.v1.UpdateSourceRequest
-	10, // 16: factcheck.v1.SourceService.DeleteSource:input_type -> factcheck.v1.DeleteSourceRequest
-	3,  // 17: factcheck.v1.SourceService.CreateSource:output_type -> factcheck.v1.CreateSourceResponse
-	5,  // 18: factcheck.v1.SourceService.GetSource:output_type -> factcheck.v1.GetSourceResponse
-	7,  // 19: factcheck.v1.SourceService.ListSources:output_type -> factcheck.v1.ListSourcesResponse
-	9,  // 20: factcheck.v1.SourceService.UpdateSource:output_type -> factcheck.v1.UpdateSourceResponse
-	11, // 21: factcheck.v1.SourceService.DeleteSource:output_type -> factcheck.v1.DeleteSourceResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	14, // 1: factcheck.v1.Source.publish_time:type_name -> google.protobuf.Timestamp
+	14, // 2: factcheck.v1.Source.access_time:type_name -> google.protobuf.Timestamp
+	14, // 3: factcheck.v1.Source.create_time:type_name -> google.protobuf.Timestamp
+	14, // 4: factcheck.v1.Source.update_time:type_name -> google.protobuf.Timestamp
+	14, // 5: factcheck.v1.Source.delete_time:type_name -> google.protobuf.Timestamp
+	14, // 6: factcheck.v1.Source.purge_time:type_name -> google.protobuf.Timestamp
+	1,  // 7: factcheck.v1.CreateSourceRequest.source:type_name -> factcheck.v1.Source
+	1,  // 8: factcheck.v1.CreateSourceResponse.source:type_name -> factcheck.v1.Source
+	1,  // 9: factcheck.v1.GetSourceResponse.source:type_name -> factcheck.v1.Source
+	1,  // 10: factcheck.v1.ListSourcesResponse.sources:type_name -> factcheck.v1.Source
+	1,  // 11: factcheck.v1.UpdateSourceRequest.source:type_name -> factcheck.v1.Source
+	15, // 12: factcheck.v1.UpdateSourceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 13: factcheck.v1.UpdateSourceResponse.source:type_name -> factcheck.v1.Source
+	1,  // 14: factcheck.v1.UndeleteSourceResponse.source:type_name -> factcheck.v1.Source
+	2,  // 15: factcheck.v1.SourceService.CreateSource:input_type -> factcheck.v1.CreateSourceRequest
+	4,  // 16: factcheck.v1.SourceService.GetSource:input_type -> factcheck.v1.GetSourceRequest
+	6,  // 17: factcheck.v1.SourceService.ListSources:input_type -> factcheck.v1.ListSourcesRequest
+	8,  // 18: factcheck.v1.SourceService.UpdateSource:input_type -> factcheck.v1.UpdateSourceRequest
+	10, // 19: factcheck.v1.SourceService.DeleteSource:input_type -> factcheck.v1.DeleteSourceRequest
+	12, // 20: factcheck.v1.SourceService.UndeleteSource:input_type -> factcheck.v1.UndeleteSourceRequest
+	3,  // 21: factcheck.v1.SourceService.CreateSource:output_type -> factcheck.v1.CreateSourceResponse
+	5,  // 22: factcheck.v1.SourceService.GetSource:output_type -> factcheck.v1.GetSourceResponse
+	7,  // 23: factcheck.v1.SourceService.ListSources:output_type -> factcheck.v1.ListSourcesResponse
+	9,  // 24: factcheck.v1.SourceService.UpdateSource:output_type -> factcheck.v1.UpdateSourceResponse
+	11, // 25: factcheck.v1.SourceService.DeleteSource:output_type -> factcheck.v1.DeleteSourceResponse
+	13, // 26: factcheck.v1.SourceService.UndeleteSource:output_type -> factcheck.v1.UndeleteSourceResponse
+	21, // [21:27] is the sub-list for method output_type
+	15, // [15:21] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_source_proto_init() }
@@ -920,7 +1071,7 @@ func file_factcheck_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_source_proto_rawDesc), len(file_factcheck_v1_source_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SourceService_CreateSource_FullMethodName = "/factcheck.v1.SourceService/CreateSource"
-	SourceService_GetSource_FullMethodName    = "/factcheck.v1.SourceService/GetSource"
-	SourceService_ListSources_FullMethodName  = "/factcheck.v1.SourceService/ListSources"
-	SourceService_UpdateSource_FullMethodName = "/factcheck.v1.SourceService/UpdateSource"
-	SourceService_DeleteSource_FullMethodName = "/factcheck.v1.SourceService/DeleteSource"
+	SourceService_CreateSource_FullMethodName   = "/factcheck.v1.SourceService/CreateSource"
+	SourceService_GetSource_FullMethodName      = "/factcheck.v1.SourceService/GetSource"
+	SourceService_ListSources_FullMethodName    = "/factcheck.v1.SourceService/ListSources"
+	SourceService_UpdateSource_FullMethodName   = "/factcheck.v1.SourceService/UpdateSource"
+	SourceService_DeleteSource_FullMethodName   = "/factcheck.v1.SourceService/DeleteSource"
+	SourceService_UndeleteSource_FullMethodName = "/factcheck.v1.SourceService/UndeleteSource"
 )
 
 // SourceServiceClient is the client API for SourceService service.
@@ -44,9 +45,16 @@ type SourceServiceClient interface {
 	// UpdateSource changes the fields named in update_mask. A stale etag fails
 	// with ABORTED.
 	UpdateSource(ctx context.Context, in *UpdateSourceRequest, opts ...grpc.CallOption) (*UpdateSourceResponse, error)
-	// DeleteSource removes a source. A source that an annotation cites is refused
-	// with FAILED_PRECONDITION naming the citing annotations.
+	// DeleteSource soft-deletes a source (AIP-164): it sets delete_time and
+	// purge_time; the source stays readable, restorable with UndeleteSource,
+	// and its name and url reserved until the purge, but cannot be cited. A
+	// source that a live annotation cites is refused with FAILED_PRECONDITION
+	// naming the citing annotations. The response stays empty (AIP-164 would
+	// return the source; changing the response type would break clients).
 	DeleteSource(ctx context.Context, in *DeleteSourceRequest, opts ...grpc.CallOption) (*DeleteSourceResponse, error)
+	// UndeleteSource restores a deleted source. A live source fails with
+	// FAILED_PRECONDITION (NOT_DELETED).
+	UndeleteSource(ctx context.Context, in *UndeleteSourceRequest, opts ...grpc.CallOption) (*UndeleteSourceResponse, error)
 }
 
 type sourceServiceClient struct {
@@ -107,6 +115,16 @@ func (c *sourceServiceClient) DeleteSource(ctx context.Context, in *DeleteSource
 	return out, nil
 }
 
+func (c *sourceServiceClient) UndeleteSource(ctx context.Context, in *UndeleteSourceRequest, opts ...grpc.CallOption) (*UndeleteSourceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UndeleteSourceResponse)
+	err := c.cc.Invoke(ctx, SourceService_UndeleteSource_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SourceServiceServer is the server API for SourceService service.
 // All implementations must embed UnimplementedSourceServiceServer
 // for forward compatibility.
@@ -125,9 +143,16 @@ type SourceServiceServer interface {
 	// UpdateSource changes the fields named in update_mask. A stale etag fails
 	// with ABORTED.
 	UpdateSource(context.Context, *UpdateSourceRequest) (*UpdateSourceResponse, error)
-	// DeleteSource removes a source. A source that an annotation cites is refused
-	// with FAILED_PRECONDITION naming the citing annotations.
+	// DeleteSource soft-deletes a source (AIP-164): it sets delete_time and
+	// purge_time; the source stays readable, restorable with UndeleteSource,
+	// and its name and url reserved until the purge, but cannot be cited. A
+	// source that a live annotation cites is refused with FAILED_PRECONDITION
+	// naming the citing annotations. The response stays empty (AIP-164 would
+	// return the source; changing the response type would break clients).
 	DeleteSource(context.Context, *DeleteSourceRequest) (*DeleteSourceResponse, error)
+	// UndeleteSource restores a deleted source. A live source fails with
+	// FAILED_PRECONDITION (NOT_DELETED).
+	UndeleteSource(context.Context, *UndeleteSourceRequest) (*UndeleteSourceResponse, error)
 	mustEmbedUnimplementedSourceServiceServer()
 }
 
@@ -152,6 +177,9 @@ func (UnimplementedSourceServiceServer) UpdateSource(context.Context, *UpdateSou
 }
 func (UnimplementedSourceServiceServer) DeleteSource(context.Context, *DeleteSourceRequest) (*DeleteSourceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteSource not implemented")
+}
+func (UnimplementedSourceServiceServer) UndeleteSource(context.Context, *UndeleteSourceRequest) (*UndeleteSourceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UndeleteSource not implemented")
 }
 func (UnimplementedSourceServiceServer) mustEmbedUnimplementedSourceServiceServer() {}
 func (UnimplementedSourceServiceServer) testEmbeddedByValue()                       {}
@@ -264,6 +292,24 @@ func _SourceService_DeleteSource_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SourceService_UndeleteSource_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UndeleteSourceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SourceServiceServer).UndeleteSource(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SourceService_UndeleteSource_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SourceServiceServer).UndeleteSource(ctx, req.(*UndeleteSourceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SourceService_ServiceDesc is the grpc.ServiceDesc for SourceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -290,6 +336,10 @@ var SourceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteSource",
 			Handler:    _SourceService_DeleteSource_Handler,
+		},
+		{
+			MethodName: "UndeleteSource",
+			Handler:    _SourceService_UndeleteSource_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

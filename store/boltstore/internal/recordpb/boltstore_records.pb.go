@@ -46,10 +46,13 @@ type Article struct {
 	Revision    int32                  `protobuf:"varint,10,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Kept rather than recomputed so that reading an article never hashes its
 	// text.
-	TextSha256    string                 `protobuf:"bytes,11,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	TextSha256 string                 `protobuf:"bytes,11,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag       string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Soft delete (schema 5): set while the article is deleted.
+	DeleteTime    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	PurgeTime     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=purge_time,json=purgeTime,proto3" json:"purge_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -182,6 +185,20 @@ func (x *Article) GetEtag() string {
 	return ""
 }
 
+func (x *Article) GetDeleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeleteTime
+	}
+	return nil
+}
+
+func (x *Article) GetPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgeTime
+	}
+	return nil
+}
+
 // Annotation is the value under an annotation key in the "annotations"
 // bucket.
 type Annotation struct {
@@ -205,9 +222,15 @@ type Annotation struct {
 	Etag       string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
 	// The annotation revision this record is (since schema 3): the key of its
 	// snapshot in "annotation_revisions".
-	RevisionId    int32 `protobuf:"varint,15,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RevisionId int32 `protobuf:"varint,15,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
+	// Soft delete (schema 5): set while the annotation is deleted.
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	PurgeTime  *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=purge_time,json=purgeTime,proto3" json:"purge_time,omitempty"`
+	// deleted_with_article: deleted by a forced delete of its article, so
+	// that undeleting the article restores it.
+	DeletedWithArticle bool `protobuf:"varint,18,opt,name=deleted_with_article,json=deletedWithArticle,proto3" json:"deleted_with_article,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Annotation) Reset() {
@@ -343,6 +366,27 @@ func (x *Annotation) GetRevisionId() int32 {
 		return x.RevisionId
 	}
 	return 0
+}
+
+func (x *Annotation) GetDeleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeleteTime
+	}
+	return nil
+}
+
+func (x *Annotation) GetPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgeTime
+	}
+	return nil
+}
+
+func (x *Annotation) GetDeletedWithArticle() bool {
+	if x != nil {
+		return x.DeletedWithArticle
+	}
+	return false
 }
 
 // Anchor is a resolved span; stored anchors always have a position.
@@ -937,14 +981,17 @@ type Source struct {
 	Publisher string                 `protobuf:"bytes,4,opt,name=publisher,proto3" json:"publisher,omitempty"`
 	Authors   []string               `protobuf:"bytes,5,rep,name=authors,proto3" json:"authors,omitempty"`
 	// store.SourceKind
-	Kind          int32                  `protobuf:"varint,6,opt,name=kind,proto3" json:"kind,omitempty"`
-	PublishTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
-	ArchiveUrl    string                 `protobuf:"bytes,8,opt,name=archive_url,json=archiveUrl,proto3" json:"archive_url,omitempty"`
-	AccessTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=access_time,json=accessTime,proto3" json:"access_time,omitempty"`
-	Notes         string                 `protobuf:"bytes,10,opt,name=notes,proto3" json:"notes,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
+	Kind        int32                  `protobuf:"varint,6,opt,name=kind,proto3" json:"kind,omitempty"`
+	PublishTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	ArchiveUrl  string                 `protobuf:"bytes,8,opt,name=archive_url,json=archiveUrl,proto3" json:"archive_url,omitempty"`
+	AccessTime  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=access_time,json=accessTime,proto3" json:"access_time,omitempty"`
+	Notes       string                 `protobuf:"bytes,10,opt,name=notes,proto3" json:"notes,omitempty"`
+	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag        string                 `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Soft delete (schema 5): set while the source is deleted.
+	DeleteTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	PurgeTime     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=purge_time,json=purgeTime,proto3" json:"purge_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1070,11 +1117,25 @@ func (x *Source) GetEtag() string {
 	return ""
 }
 
+func (x *Source) GetDeleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeleteTime
+	}
+	return nil
+}
+
+func (x *Source) GetPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgeTime
+	}
+	return nil
+}
+
 var File_boltstore_records_proto protoreflect.FileDescriptor
 
 const file_boltstore_records_proto_rawDesc = "" +
 	"\n" +
-	"\x17boltstore_records.proto\x12\x16factcheck.boltstore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x04\n" +
+	"\x17boltstore_records.proto\x12\x16factcheck.boltstore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x05\n" +
 	"\aArticle\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -1093,10 +1154,14 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\x1a9\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12;\n" +
+	"\vdelete_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"deleteTime\x129\n" +
+	"\n" +
+	"purge_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tpurgeTime\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xef\x06\n" +
 	"\n" +
 	"Annotation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -1120,7 +1185,12 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\x0e \x01(\tR\x04etag\x12\x1f\n" +
 	"\vrevision_id\x18\x0f \x01(\x05R\n" +
-	"revisionId\x1a9\n" +
+	"revisionId\x12;\n" +
+	"\vdelete_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"deleteTime\x129\n" +
+	"\n" +
+	"purge_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tpurgeTime\x120\n" +
+	"\x14deleted_with_article\x18\x12 \x01(\bR\x12deletedWithArticle\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8f\x04\n" +
@@ -1183,7 +1253,7 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"source_key\x18\x02 \x01(\x06R\tsourceKey\x12\x14\n" +
 	"\x05quote\x18\x03 \x01(\tR\x05quote\x12\x16\n" +
 	"\x06stance\x18\x04 \x01(\x05R\x06stance\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04note\"\xcd\x03\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"\xc5\x04\n" +
 	"\x06Source\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -1202,7 +1272,11 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\r \x01(\tR\x04etagBBZ@github.com/factcheck/factcheck/store/boltstore/internal/recordpbb\x06proto3"
+	"\x04etag\x18\r \x01(\tR\x04etag\x12;\n" +
+	"\vdelete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"deleteTime\x129\n" +
+	"\n" +
+	"purge_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tpurgeTimeBBZ@github.com/factcheck/factcheck/store/boltstore/internal/recordpbb\x06proto3"
 
 var (
 	file_boltstore_records_proto_rawDescOnce sync.Once
@@ -1236,26 +1310,32 @@ var file_boltstore_records_proto_depIdxs = []int32{
 	9,  // 1: factcheck.boltstore.v1.Article.labels:type_name -> factcheck.boltstore.v1.Article.LabelsEntry
 	11, // 2: factcheck.boltstore.v1.Article.create_time:type_name -> google.protobuf.Timestamp
 	11, // 3: factcheck.boltstore.v1.Article.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 4: factcheck.boltstore.v1.Annotation.anchor:type_name -> factcheck.boltstore.v1.Anchor
-	5,  // 5: factcheck.boltstore.v1.Annotation.claim:type_name -> factcheck.boltstore.v1.Claim
-	6,  // 6: factcheck.boltstore.v1.Annotation.verdict:type_name -> factcheck.boltstore.v1.Verdict
-	7,  // 7: factcheck.boltstore.v1.Annotation.citations:type_name -> factcheck.boltstore.v1.Citation
-	10, // 8: factcheck.boltstore.v1.Annotation.labels:type_name -> factcheck.boltstore.v1.Annotation.LabelsEntry
-	11, // 9: factcheck.boltstore.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
-	11, // 10: factcheck.boltstore.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
-	11, // 11: factcheck.boltstore.v1.ArticleRevision.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 12: factcheck.boltstore.v1.AnnotationRevision.snapshot:type_name -> factcheck.boltstore.v1.Annotation
-	11, // 13: factcheck.boltstore.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
-	11, // 14: factcheck.boltstore.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
-	11, // 15: factcheck.boltstore.v1.Source.publish_time:type_name -> google.protobuf.Timestamp
-	11, // 16: factcheck.boltstore.v1.Source.access_time:type_name -> google.protobuf.Timestamp
-	11, // 17: factcheck.boltstore.v1.Source.create_time:type_name -> google.protobuf.Timestamp
-	11, // 18: factcheck.boltstore.v1.Source.update_time:type_name -> google.protobuf.Timestamp
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	11, // 4: factcheck.boltstore.v1.Article.delete_time:type_name -> google.protobuf.Timestamp
+	11, // 5: factcheck.boltstore.v1.Article.purge_time:type_name -> google.protobuf.Timestamp
+	2,  // 6: factcheck.boltstore.v1.Annotation.anchor:type_name -> factcheck.boltstore.v1.Anchor
+	5,  // 7: factcheck.boltstore.v1.Annotation.claim:type_name -> factcheck.boltstore.v1.Claim
+	6,  // 8: factcheck.boltstore.v1.Annotation.verdict:type_name -> factcheck.boltstore.v1.Verdict
+	7,  // 9: factcheck.boltstore.v1.Annotation.citations:type_name -> factcheck.boltstore.v1.Citation
+	10, // 10: factcheck.boltstore.v1.Annotation.labels:type_name -> factcheck.boltstore.v1.Annotation.LabelsEntry
+	11, // 11: factcheck.boltstore.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
+	11, // 12: factcheck.boltstore.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
+	11, // 13: factcheck.boltstore.v1.Annotation.delete_time:type_name -> google.protobuf.Timestamp
+	11, // 14: factcheck.boltstore.v1.Annotation.purge_time:type_name -> google.protobuf.Timestamp
+	11, // 15: factcheck.boltstore.v1.ArticleRevision.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 16: factcheck.boltstore.v1.AnnotationRevision.snapshot:type_name -> factcheck.boltstore.v1.Annotation
+	11, // 17: factcheck.boltstore.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
+	11, // 18: factcheck.boltstore.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
+	11, // 19: factcheck.boltstore.v1.Source.publish_time:type_name -> google.protobuf.Timestamp
+	11, // 20: factcheck.boltstore.v1.Source.access_time:type_name -> google.protobuf.Timestamp
+	11, // 21: factcheck.boltstore.v1.Source.create_time:type_name -> google.protobuf.Timestamp
+	11, // 22: factcheck.boltstore.v1.Source.update_time:type_name -> google.protobuf.Timestamp
+	11, // 23: factcheck.boltstore.v1.Source.delete_time:type_name -> google.protobuf.Timestamp
+	11, // 24: factcheck.boltstore.v1.Source.purge_time:type_name -> google.protobuf.Timestamp
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_boltstore_records_proto_init() }
