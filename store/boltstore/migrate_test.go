@@ -508,3 +508,83 @@ func TestMigration3BackfillsRevisions(t *testing.T) {
 		t.Errorf("schema version %d, want %d", v, want)
 	}
 }
+
+// TestMigration6KeepsRecordsLive writes a file as the version 5 binary left
+// it (records, no soft-delete buckets) and opens it with the current one:
+// every record is live, listed, and can be deleted, undeleted and purged.
+func TestMigration6KeepsRecordsLive(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "factcheck.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := s.CreateArticle(ctx, &store.Article{URL: "https://news.example/1", Text: "The minister said taxes fell."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := s.CreateAnnotation(ctx, &store.Annotation{ArticleID: art.ID, Anchor: store.Anchor{Exact: "taxes fell"}, Claim: store.Claim{Text: "Taxes fell."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range buckets {
+			if b.since == 6 {
+				if err := tx.DeleteBucket(b.name); err != nil {
+					return err
+				}
+			}
+		}
+		return setVersion(5)(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = openPath(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	arts, _, err := s.ListArticles(ctx, store.ListQuery{PageSize: 10})
+	if err != nil || len(arts) != 1 || !arts[0].DeleteTime.IsZero() {
+		t.Fatalf("articles after the migration: %+v, %v", arts, err)
+	}
+	if err := s.DeleteArticle(ctx, art.ID, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UndeleteArticle(ctx, art.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetAnnotation(ctx, art.ID, ann.ID)
+	if err != nil || !got.DeleteTime.IsZero() {
+		t.Fatalf("annotation after delete and undelete: %+v, %v", got, err)
+	}
+	if err := s.DeleteArticle(ctx, art.ID, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Purge(ctx, time.Now().Add(DefaultRetention+time.Hour)); err != nil || n != 2 {
+		t.Fatalf("Purge = %d, %v; want 2", n, err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := fileVersion(t, path); v != 6 {
+		t.Errorf("schema version %d, want 6", v)
+	}
+}

@@ -156,7 +156,10 @@ func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) 
 				return fmt.Errorf("annotation record %x: %w", ak, err)
 			}
 			if _, err := setAnnotationDeleted(tx, ak, r, del, purge, true); err != nil {
-				return err
+				// Wrapped: after earlier writes, a bare *store.Error
+				// would tell the committer that nothing was written
+				// (commit.go).
+				return fmt.Errorf("deleting %s with its article: %w", store.AnnotationName(r.ArticleId, r.Id), err)
 			}
 			if err := appendChange(tx, annotationChange(store.ChangeDeleted, r, nil, now)); err != nil {
 				return err
@@ -220,7 +223,8 @@ func (s *Store) UndeleteArticle(ctx context.Context, id, etag string) (*store.Ar
 		for _, t := range todo {
 			a, err := setAnnotationDeleted(tx, t.key, t.r, time.Time{}, time.Time{}, false)
 			if err != nil {
-				return err
+				// Wrapped, as in DeleteArticle.
+				return fmt.Errorf("undeleting %s with its article: %w", store.AnnotationName(t.r.ArticleId, t.r.Id), err)
 			}
 			if err := appendChange(tx, annotationChange(store.ChangeUndeleted, nil, a, now)); err != nil {
 				return err
@@ -440,7 +444,8 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 					err = fmt.Errorf("purge_queue key %x: unknown kind %d", k, kind)
 				}
 				if err != nil {
-					return err
+					// Wrapped, as in DeleteArticle.
+					return fmt.Errorf("purging %x: %w", k, err)
 				}
 				n += purged
 			}
