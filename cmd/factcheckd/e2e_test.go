@@ -449,7 +449,9 @@ func readJSON(t *testing.T, path string, v any) {
 func TestCompactCommand(t *testing.T) {
 	bin := binaries(t)
 	db := filepath.Join(t.TempDir(), "factcheck.db")
-	d := startDaemon(t, db)
+	// Deletes are soft: a short retention lets the next start's sweep purge
+	// them, so that compaction has free pages to reclaim.
+	d := startDaemon(t, db, "--retention", "1ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	articles := factcheckv1.NewArticleServiceClient(dial(t, d.addr))
@@ -471,13 +473,22 @@ func TestCompactCommand(t *testing.T) {
 		t.Fatalf("compact of a database in use: %v\n%s", err, out)
 	}
 	d.stop(t)
+	time.Sleep(10 * time.Millisecond) // past the retention
+	purging := startDaemon(t, db, "--retention", "1ms")
+	purging.stop(t)
 
 	out, err = exec.Command(filepath.Join(bin, "factcheckd"), "compact", "--db", db).CombinedOutput()
 	if err != nil {
 		t.Fatalf("compact: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "compacted") {
-		t.Errorf("compact output: %s", out)
+	m := regexp.MustCompile(`compacted .*: (\d+) → (\d+) bytes`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("compact output: %s", out)
+	}
+	before, _ := strconv.Atoi(m[1])
+	after, _ := strconv.Atoi(m[2])
+	if after >= before {
+		t.Errorf("compaction of a database with 20 purged articles did not shrink it: %s", out)
 	}
 	d2 := startDaemon(t, db)
 	resp, err := factcheckv1.NewArticleServiceClient(dial(t, d2.addr)).ListArticles(ctx, &factcheckv1.ListArticlesRequest{PageSize: 100})
