@@ -84,7 +84,9 @@ func (v *validator) pageToken(field, token string, fp fingerprint) string {
 		return ""
 	}
 	const retry = "pass next_page_token from the previous response unchanged, or leave page_token empty to start from the first page"
-	body, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: a token whose last character has stray low bits decodes to
+	// the same bytes otherwise, so one token would have many spellings.
+	body, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(token) > maxPageTokenBytes || len(body) < 1+fingerprintLen+macLen ||
 		body[0] != pageTokenVersion {
 		v.add(field, reasonInvalidPageToken, "is not a page token this server issued; %s", retry)
