@@ -1,5 +1,7 @@
 // Package server owns factcheck's gRPC surface: the ArticleService,
-// AnnotationService and SourceService implementations, request validation,
+// AnnotationService, SourceService, BulkService (streaming import and
+// export), ChangeService (the change feed) and AdminService (backups)
+// implementations, request validation,
 // update-mask and page-token handling, the one place where errors become
 // gRPC statuses, and the interceptor chain every call passes through.
 //
