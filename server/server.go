@@ -41,7 +41,9 @@ type Config struct {
 	Newsroom string
 	// Metrics, when set, receives gRPC server metrics (grpc_server_* call
 	// counts by code and handling-time histograms for every method) and the
-	// server's own metrics (see RegisterStoreMetrics for the database's).
+	// server's own metrics (imported records by outcome); the database's
+	// statistics are the caller's to register (factcheckd reads
+	// boltstore.Stats once per scrape).
 	Metrics prometheus.Registerer
 	// WatchBuffer is how many changes a ChangeService.WatchChanges call may
 	// have waiting to be sent before it is ended with WATCH_TOO_SLOW (and

@@ -5,8 +5,10 @@
 // query planning of List calls, and the integrity rules of the store.Store
 // contract (uniqueness, references between records, anchoring).
 //
-// Beyond store.Store, a *Store offers Check (page and index consistency)
-// and RebuildIndexes (repair, or backfill in a migration).
+// Beyond store.Store, a *Store offers Check (page and index consistency),
+// RebuildIndexes (repair, or backfill in a migration), Backup (a consistent
+// copy while serving), Stats (file health for metrics), and the package
+// offers Compact (rewrite a stopped file without its free pages).
 //
 // It depends on store (the contract it implements), store/filter (to evaluate
 // list filters), anchor (to resolve spans inside the write transaction) and
