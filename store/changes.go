@@ -26,7 +26,7 @@ type Change struct {
 	// Time is when the write happened (the resource's update time, or the
 	// time of its deletion), UTC.
 	Time time.Time
-	// Actor is who made the write; "" until callers are authenticated.
+	// Actor is who made the write (WriteInfo.Actor of its context).
 	Actor string
 	// FieldPaths lists, for ChangeUpdated and the re-anchoring types, the
 	// fields whose values changed, spelled as API update_mask paths and

@@ -22,6 +22,12 @@ var (
 	// (a quote not in the article text, a citation of a missing source, a
 	// malformed page token).
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrUnauthenticated and ErrPermissionDenied are never returned by a
+	// store: the server's access checks return them (UNAUTHENTICATED,
+	// PERMISSION_DENIED), and package client maps those statuses back, so
+	// callers test every failure the same way.
+	ErrUnauthenticated  = errors.New("unauthenticated")
+	ErrPermissionDenied = errors.New("permission denied")
 )
 
 // Violation names one offending field. Field is a dotted path relative to the

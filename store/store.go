@@ -59,6 +59,9 @@ import (
 // Deletes record ChangeDeleted, undeletes ChangeUndeleted and purges
 // ChangePurged, one per resource.
 type Store interface {
+	// Access keeps reviewers, tokens and the audit log.
+	Access
+
 	// CreateArticle stores a. ErrAlreadyExists when the ID (Reason
 	// "ARTICLE_ALREADY_EXISTS") or the URL (Reason "URL_ALREADY_EXISTS") is
 	// taken.

@@ -170,7 +170,7 @@ type ArticleRevision struct {
 	TextSHA256 string
 	// CreateTime is when the text became current.
 	CreateTime time.Time
-	// Actor is who made the change (empty until authentication exists).
+	// Actor is who made the change (WriteInfo.Actor of the write).
 	Actor string
 }
 
@@ -187,9 +187,12 @@ type AnnotationRevision struct {
 	Annotation *Annotation
 	// CreateTime is when the write happened.
 	CreateTime time.Time
-	// Actor is who wrote (empty until authentication exists, and for
-	// re-anchoring, which the server does).
+	// Actor is who wrote (WriteInfo.Actor of the write; for re-anchoring,
+	// of the article update that caused it).
 	Actor string
+	// Note is WriteInfo.Note of the write: a correction note, why the
+	// annotation was returned or retracted.
+	Note string
 	// FieldPaths are the API field paths (e.g. "verdict.rating",
 	// "anchor.position") that differ from the previous revision; empty for
 	// the first.

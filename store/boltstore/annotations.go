@@ -37,9 +37,10 @@ func getAnnotation(tx *bbolt.Tx, articleID, id string) (artKey, key []byte, r *r
 
 // CreateAnnotation implements store.Store.
 func (s *Store) CreateAnnotation(ctx context.Context, in *store.Annotation) (*store.Annotation, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Annotation
 	err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
-		out, err = s.createAnnotation(tx, in)
+		out, err = s.createAnnotation(tx, w, in)
 		return err
 	})
 	return out, err
@@ -50,11 +51,12 @@ func (s *Store) CreateAnnotation(ctx context.Context, in *store.Annotation) (*st
 // and 25-30 µs per annotation from chunks of 100 up, with the write lock held
 // for tens of milliseconds per chunk of 1,000.
 func (s *Store) CreateAnnotations(ctx context.Context, anns []*store.Annotation) ([]*store.Annotation, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out []*store.Annotation
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		out = make([]*store.Annotation, len(anns))
 		for i, in := range anns {
-			a, err := s.createAnnotation(tx, in)
+			a, err := s.createAnnotation(tx, w, in)
 			if err != nil {
 				return &store.ItemError{Collection: "annotations", Index: i, Err: err}
 			}
@@ -68,19 +70,19 @@ func (s *Store) CreateAnnotations(ctx context.Context, anns []*store.Annotation)
 	return out, nil
 }
 
-func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Annotation, error) {
+func (s *Store) createAnnotation(tx *bbolt.Tx, w store.WriteInfo, in *store.Annotation) (*store.Annotation, error) {
 	artKey, art, err := getArticle(tx, in.ArticleID)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.newAnnotation(tx, in, artKey, art)
+	r, err := s.newAnnotation(tx, in, artKey, art, w.Actor)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := insertAnnotation(tx, r); err != nil {
+	if _, err := insertAnnotation(tx, r, w); err != nil {
 		return nil, err
 	}
-	if err := appendChange(tx, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+	if err := appendChange(tx, w, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 		return nil, err
 	}
 	return annotationFromRecord(r), nil
@@ -88,8 +90,9 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, in *store.Annotation) (*store.Ann
 
 // newAnnotation makes the record of a new annotation of the article art,
 // stored under artKey: it resolves the anchor and the citations and fills in
-// the output-only fields. It writes nothing.
-func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte, art *recordpb.Article) (*recordpb.Annotation, error) {
+// the output-only fields, author (the creating actor) among them. It writes
+// nothing.
+func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte, art *recordpb.Article, author string) (*recordpb.Annotation, error) {
 	if art.DeleteTime != nil {
 		return nil, deletedError(store.ArticleName(art.Id), "ARTICLE_DELETED", "annotate it")
 	}
@@ -109,21 +112,22 @@ func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte,
 	if r.State == int32(store.StateUnspecified) {
 		r.State = int32(store.StateDraft)
 	}
-	r.Author = ""
+	r.Author = author
 	now := timestamp(s.clock())
 	r.CreateTime, r.UpdateTime = now, now
 	r.Etag = newEtag()
 	return r, nil
 }
 
-// insertAnnotation stores a new annotation record as its revision 1.
-func insertAnnotation(tx *bbolt.Tx, r *recordpb.Annotation) ([]byte, error) {
+// insertAnnotation stores a new annotation record as its revision 1, made
+// by the write w describes.
+func insertAnnotation(tx *bbolt.Tx, r *recordpb.Annotation, w store.WriteInfo) ([]byte, error) {
 	r.RevisionId = 1
 	key, err := insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) })
 	if err != nil {
 		return nil, err
 	}
-	return key, putCreatedAnnotationRevision(tx, key, r)
+	return key, putCreatedAnnotationRevision(tx, key, r, w)
 }
 
 // deleteAnnotation removes the annotation record r under key, with its
@@ -301,6 +305,7 @@ func (s *Store) ListAnnotations(ctx context.Context, articleID string, q store.L
 
 // UpdateAnnotation implements store.Store.
 func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string, update func(*store.Annotation) error) (*store.Annotation, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Annotation
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		_, key, old, err := getAnnotation(tx, articleID, id)
@@ -343,10 +348,10 @@ func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string
 		if err := save(tx, bucketAnnotations, key, r, annotationEntries(key, old), annotationEntries(key, r)); err != nil {
 			return err
 		}
-		if err := putAnnotationRevision(tx, key, old, r, store.CauseUpdate, 0); err != nil {
+		if err := putAnnotationRevision(tx, key, old, r, store.CauseUpdate, 0, w); err != nil {
 			return err
 		}
-		if err := appendChange(tx, annotationChange(store.ChangeUpdated, old, r, fromTimestamp(r.UpdateTime))); err != nil {
+		if err := appendChange(tx, w, annotationChange(store.ChangeUpdated, old, r, fromTimestamp(r.UpdateTime))); err != nil {
 			return err
 		}
 		out = annotationFromRecord(r)

@@ -34,13 +34,14 @@ func getArticle(tx *bbolt.Tx, id string) (key []byte, r *recordpb.Article, err e
 
 // CreateArticle implements store.Store.
 func (s *Store) CreateArticle(ctx context.Context, in *store.Article) (*store.Article, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Article
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		r := s.newArticle(tx, in)
-		if _, err := insertArticle(tx, r); err != nil {
+		if _, err := insertArticle(tx, r, w.Actor); err != nil {
 			return err
 		}
-		if err := appendChange(tx, articleChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+		if err := appendChange(tx, w, articleChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 			return err
 		}
 		out = articleFromRecord(r)
@@ -63,13 +64,14 @@ func (s *Store) newArticle(tx *bbolt.Tx, in *store.Article) *recordpb.Article {
 	return r
 }
 
-// insertArticle stores a new article record and its text as revision 1.
-func insertArticle(tx *bbolt.Tx, r *recordpb.Article) ([]byte, error) {
+// insertArticle stores a new article record and its text as revision 1,
+// set by actor.
+func insertArticle(tx *bbolt.Tx, r *recordpb.Article, actor string) ([]byte, error) {
 	key, err := insert(tx, bucketArticles, r, func(key []byte) []entry { return articleEntries(key, r) })
 	if err != nil {
 		return nil, err
 	}
-	return key, putArticleRevision(tx, key, r, r.CreateTime)
+	return key, putArticleRevision(tx, key, r, r.CreateTime, actor)
 }
 
 // GetArticle implements store.Store.
@@ -129,6 +131,7 @@ func (s *Store) ListArticles(ctx context.Context, q store.ListQuery) ([]*store.A
 // UpdateArticle implements store.Store. A changed text re-anchors the
 // article's annotations in the same transaction (see reanchor).
 func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(*store.Article) error) (*store.Article, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Article
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		key, old, err := getArticle(tx, id)
@@ -158,14 +161,14 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 		if err := save(tx, bucketArticles, key, r, articleEntries(key, old), articleEntries(key, r)); err != nil {
 			return err
 		}
-		if err := appendChange(tx, articleChange(store.ChangeUpdated, old, r, now)); err != nil {
+		if err := appendChange(tx, w, articleChange(store.ChangeUpdated, old, r, now)); err != nil {
 			return err
 		}
 		if textChanged {
-			if err := putArticleRevision(tx, key, r, r.UpdateTime); err != nil {
+			if err := putArticleRevision(tx, key, r, r.UpdateTime, w.Actor); err != nil {
 				return err
 			}
-			events, err := reanchor(tx, key, old, r, now)
+			events, err := reanchor(tx, w, key, old, r, now)
 			if err != nil {
 				// Wrapped: after the writes above, a bare
 				// *store.Error would tell the committer that
@@ -173,7 +176,7 @@ func (s *Store) UpdateArticle(ctx context.Context, id, etag string, update func(
 				return fmt.Errorf("re-anchoring the annotations of %s: %w", store.ArticleName(id), err)
 			}
 			for _, ev := range events {
-				if err := appendChange(tx, reanchorChange(ev, now)); err != nil {
+				if err := appendChange(tx, w, reanchorChange(ev, now)); err != nil {
 					return err
 				}
 			}

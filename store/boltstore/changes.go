@@ -27,7 +27,8 @@ import (
 
 var bucketChanges = []byte("changes")
 
-// appendChange records c in the write transaction tx and sets c.Sequence.
+// appendChange records c, made by the write w describes, in the write
+// transaction tx, with its audit entry, and sets c.Sequence and c.Actor.
 // Every write of a resource calls it once per resource written, after the
 // write itself succeeded (a record of a bulk import that fails must leave
 // nothing behind). c.Time must be set; Type and Resource too.
@@ -36,7 +37,8 @@ var bucketChanges = []byte("changes")
 // BeforeText and AfterText (annotationChange fills them from the anchors'
 // quotes, or set them after it). Watchers are woken once the transaction
 // commits; nothing is announced if it rolls back.
-func appendChange(tx *bbolt.Tx, c *store.Change) error {
+func appendChange(tx *bbolt.Tx, w store.WriteInfo, c *store.Change) error {
+	c.Actor = w.Actor
 	b := tx.Bucket(bucketChanges)
 	if b == nil {
 		return fmt.Errorf("no %s bucket: the file predates the change feed", bucketChanges)
@@ -67,7 +69,7 @@ func appendChange(tx *bbolt.Tx, c *store.Change) error {
 	if f, ok := feeds.Load(tx.DB()); ok {
 		f.(*feed).appended(tx, int64(seq))
 	}
-	return nil
+	return auditChange(tx, w, c)
 }
 
 // feeds finds the feed of a database from inside a transaction, so that

@@ -31,7 +31,7 @@ func (s *Store) Import(ctx context.Context, recs []store.ImportRecord, opts stor
 	// After a commit this only reports that the transaction is closed.
 	defer func() { _ = tx.Rollback() }()
 
-	im := &importer{s: s, tx: tx, articles: map[string]*recordpb.Article{}, sourceIDs: map[string]string{}}
+	im := &importer{s: s, tx: tx, w: store.WriteInfoFrom(ctx), articles: map[string]*recordpb.Article{}, sourceIDs: map[string]string{}}
 	results := make([]store.ImportResult, len(recs))
 	failed := false
 	for i := range recs {
@@ -62,6 +62,9 @@ func (s *Store) Import(ctx context.Context, recs []store.ImportRecord, opts stor
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := flushAudit(tx); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
@@ -76,6 +79,8 @@ const maxCachedText = 64 << 20
 type importer struct {
 	s  *Store
 	tx *bbolt.Tx
+	// w is the call's: its Actor authors what the call creates.
+	w store.WriteInfo
 	// articles caches decoded articles by record key: annotations of one
 	// article would otherwise decode its whole text each.
 	articles   map[string]*recordpb.Article
@@ -135,11 +140,11 @@ func (im *importer) article(in *store.Article) (string, store.Outcome, error) {
 		}
 	}
 	r := im.s.newArticle(im.tx, in)
-	key, err := insertArticle(im.tx, r)
+	key, err := insertArticle(im.tx, r, im.w.Actor)
 	if err != nil {
 		return "", 0, err
 	}
-	if err := appendChange(im.tx, articleChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+	if err := appendChange(im.tx, im.w, articleChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 		return "", 0, err
 	}
 	im.cache(key, r)
@@ -156,7 +161,7 @@ func (im *importer) source(in *store.Source) (string, store.Outcome, error) {
 	if _, err := insertSource(im.tx, r); err != nil {
 		return "", 0, err
 	}
-	if err := appendChange(im.tx, sourceChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+	if err := appendChange(im.tx, im.w, sourceChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 		return "", 0, err
 	}
 	return store.SourceName(r.Id), store.OutcomeCreated, nil
@@ -184,14 +189,14 @@ func (im *importer) annotation(in *store.AnnotationImport) (string, store.Outcom
 			return "", 0, err
 		}
 	}
-	r, err := im.s.newAnnotation(im.tx, &a, artKey, art)
+	r, err := im.s.newAnnotation(im.tx, &a, artKey, art, im.w.Actor)
 	if err != nil {
 		return "", 0, err
 	}
-	if _, err := insertAnnotation(im.tx, r); err != nil {
+	if _, err := insertAnnotation(im.tx, r, im.w); err != nil {
 		return "", 0, err
 	}
-	if err := appendChange(im.tx, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+	if err := appendChange(im.tx, im.w, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 		return "", 0, err
 	}
 	return store.AnnotationName(r.ArticleId, r.Id), store.OutcomeCreated, nil

@@ -30,14 +30,22 @@ func TestCreatedRevisionMatchesEncode(t *testing.T) {
 		{RevisionId: 1, Id: "n2", ArticleId: "a1", UpdateTime: timestamppb.New(time.Date(2026, 11, 26, 3, 0, 0, 123456789, time.UTC))},
 		{RevisionId: 1, UpdateTime: timestamppb.New(time.Unix(1<<40, 999999999))},
 	}
+	writes := []store.WriteInfo{
+		{},
+		{Actor: "reviewers/r1", Method: "/factcheck.v1.AnnotationService/CreateAnnotation", RequestID: "req-1"},
+		{Actor: "reviewers/r1", Note: "a correction note"},
+		{Note: strings.Repeat("long note ", 40)},
+	}
 	for i, r := range recs {
-		want, err := encode(&recordpb.AnnotationRevision{RevisionId: r.RevisionId, CreateTime: r.UpdateTime,
-			Cause: int32(store.CauseCreate)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := createdRevision(r); !bytes.Equal(got, want) {
-			t.Errorf("record %d: createdRevision gives\n%x\nencode gives\n%x", i, got, want)
+		for _, w := range writes {
+			want, err := encode(&recordpb.AnnotationRevision{RevisionId: r.RevisionId, CreateTime: r.UpdateTime,
+				Actor: w.Actor, Cause: int32(store.CauseCreate), Note: w.Note})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := createdRevision(r, w); !bytes.Equal(got, want) {
+				t.Errorf("record %d, %+v: createdRevision gives\n%x\nencode gives\n%x", i, w, got, want)
+			}
 		}
 	}
 }
@@ -122,7 +130,7 @@ func TestCreatedRevisionSnapshot(t *testing.T) {
 		// A revision without snapshot whose record moved on is damage.
 		err = s.db.Update(func(tx *bbolt.Tx) error {
 			key := lookup(tx, bucketAnnotationIDs, cat(lookup(tx, bucketArticleIDs, []byte(artID)), []byte(id)))
-			return tx.Bucket(bucketAnnotationRevisions).Put(cat(key, u32(2)), createdRevision(&recordpb.Annotation{RevisionId: 2}))
+			return tx.Bucket(bucketAnnotationRevisions).Put(cat(key, u32(2)), createdRevision(&recordpb.Annotation{RevisionId: 2}, store.WriteInfo{}))
 		})
 		if err != nil {
 			t.Fatal(err)

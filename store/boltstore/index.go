@@ -185,6 +185,20 @@ var recordKinds = []struct {
 		}
 		return sourceEntries(key, r), nil
 	}},
+	{bucketReviewers, func(key, val []byte) ([]entry, error) {
+		r, err := decode(val, &recordpb.Reviewer{})
+		if err != nil {
+			return nil, err
+		}
+		return reviewerEntries(key, r), nil
+	}},
+	{bucketTokens, func(key, val []byte) ([]entry, error) {
+		r, err := decode(val, &recordpb.Token{})
+		if err != nil {
+			return nil, err
+		}
+		return tokenEntries(key, r), nil
+	}},
 }
 
 func entryID(e entry) string { return string(e.bucket) + "\x00" + string(e.key) }
@@ -210,8 +224,18 @@ func checkUnique(tx *bbolt.Tx, es []entry, key []byte) error {
 			continue
 		}
 		name := recordName(tx, rule.records, holder)
+		if bytes.Equal(e.bucket, bucketTokenHashes) {
+			// Neither the secret nor who holds it: the caller may
+			// not be the holder.
+			return &store.Error{Kind: store.ErrAlreadyExists, Reason: rule.reason,
+				Message: "another token has this secret: generate a new secret"}
+		}
 		msg := fmt.Sprintf("%s %q is already taken by %s", rule.what, e.shown, name)
-		switch purge := tx.Bucket(deletedBucketOf(rule.records)).Get(holder); {
+		var purge []byte
+		if deleted := deletedBucketOf(rule.records); deleted != nil {
+			purge = tx.Bucket(deleted).Get(holder)
+		}
+		switch {
 		case purge != nil:
 			// Soft-deleted names stay reserved until the purge.
 			msg = fmt.Sprintf("%s %q is held by the deleted %s until it is purged at %s: undelete %s and update it, or wait for the purge",
@@ -242,6 +266,14 @@ func recordName(tx *bbolt.Tx, records, key []byte) string {
 	case string(bucketSources):
 		if r, err := decode(val, &recordpb.Source{}); err == nil {
 			return store.SourceName(r.Id)
+		}
+	case string(bucketReviewers):
+		if r, err := decode(val, &recordpb.Reviewer{}); err == nil {
+			return store.ReviewerName(r.Id)
+		}
+	case string(bucketTokens):
+		if r, err := decode(val, &recordpb.Token{}); err == nil {
+			return store.TokenName(r.ReviewerId, r.Id)
 		}
 	}
 	return fmt.Sprintf("the record %x of %s", key, records)

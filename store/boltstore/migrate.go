@@ -43,6 +43,9 @@ var migrations = []migration{
 	// Every record of an older file is live: the soft-delete indexes start
 	// empty.
 	{version: 6, name: "add the soft-delete indexes", migrate: createBuckets(6)},
+	// No reviewer exists yet (the server bootstraps its first admin), and
+	// the audit log starts empty: writes before it were never attributed.
+	{version: 7, name: "add reviewers, tokens and the audit log", migrate: createBuckets(7)},
 }
 
 // migrate3 creates the revision buckets and gives every existing article and
@@ -65,7 +68,7 @@ func migrate3(tx *bbolt.Tx) error {
 		if r.Revision <= 1 {
 			r.Revision, at = 1, r.CreateTime
 		}
-		return putArticleRevision(tx, key, r, at)
+		return putArticleRevision(tx, key, r, at, "")
 	})
 	if err != nil {
 		return err
@@ -107,7 +110,7 @@ func migrate3(tx *bbolt.Tx) error {
 			if err := tx.Bucket(bucketAnnotations).Put(t.key, val); err != nil {
 				return err
 			}
-			if err := putAnnotationRevision(tx, t.key, nil, t.r, store.CauseMigrated, 0); err != nil {
+			if err := putAnnotationRevision(tx, t.key, nil, t.r, store.CauseMigrated, 0, store.WriteInfo{}); err != nil {
 				return err
 			}
 		}

@@ -184,6 +184,33 @@ func TestMigrations(t *testing.T) {
 			},
 		},
 		{
+			name: "7: a version 6 file gets reviewers, tokens and an empty audit log",
+			init: func(tx *bbolt.Tx) error {
+				for v := uint64(1); v <= 6; v++ {
+					if err := createBuckets(v)(tx); err != nil {
+						return err
+					}
+				}
+				return setVersion(6)(tx)
+			},
+			check: func(tx *bbolt.Tx) error {
+				for _, name := range [][]byte{bucketReviewers, bucketReviewerIDs, bucketReviewerEmails, bucketTokens,
+					bucketTokenIDs, bucketTokenHashes, bucketTokensByReviewer, bucketAudit} {
+					b := tx.Bucket(name)
+					if b == nil {
+						return errors.New("no bucket " + string(name))
+					}
+					if n := b.Stats().KeyN; n != 0 {
+						return fmt.Errorf("%s holds %d keys, want none", name, n)
+					}
+				}
+				if h := tx.Bucket(bucketMeta).Get(keyAuditHead); h != nil {
+					return fmt.Errorf("meta/%s is %x before any write: an empty log has no head", keyAuditHead, h)
+				}
+				return checkAudit(tx)
+			},
+		},
+		{
 			name: "2: a version 1 file gets import_request_ids",
 			init: func(tx *bbolt.Tx) error {
 				if err := createBuckets(1)(tx); err != nil {
@@ -584,7 +611,82 @@ func TestMigration6KeepsRecordsLive(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := fileVersion(t, path); v != 6 {
-		t.Errorf("schema version %d, want 6", v)
+	if v, want := fileVersion(t, path), migrations[len(migrations)-1].version; v != want {
+		t.Errorf("schema version %d, want %d", v, want)
+	}
+}
+
+// TestMigration7StartsTheLog writes a file as the version 6 binary left it
+// (records and changes, no reviewers, no audit log) and opens it with the
+// current one: the records stay, the log starts at entry 1 with the next
+// write, and reviewers can be bootstrapped.
+func TestMigration7StartsTheLog(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "factcheck.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := s.CreateArticle(ctx, &store.Article{URL: "https://news.example/1", Text: "The minister said taxes fell."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range buckets {
+			if b.since == 7 {
+				if err := tx.DeleteBucket(b.name); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.Bucket(bucketMeta).Delete(keyAuditHead); err != nil {
+			return err
+		}
+		return setVersion(6)(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = openPath(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetArticle(ctx, art.ID); err != nil || got.Etag != art.Etag {
+		t.Fatalf("article after the migration: %+v, %v", got, err)
+	}
+	if v, err := s.VerifyAuditLog(ctx); err != nil || v.Checked != 0 || v.FirstBroken != 0 {
+		t.Fatalf("the migrated log: %+v, %v; want empty and whole", v, err)
+	}
+	wctx := store.WithWriteInfo(ctx, store.WriteInfo{Actor: "reviewers/r1"})
+	if _, err := s.UpdateArticle(wctx, art.ID, "", func(a *store.Article) error { a.Title = "T"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := s.BootstrapReviewer(ctx, &store.Reviewer{Role: store.RoleAdmin}, &store.Token{SecretHash: make([]byte, 32)})
+	if err != nil || !ok {
+		t.Fatalf("BootstrapReviewer on a migrated file = %v, %v", ok, err)
+	}
+	es, _, err := s.ListAuditEntries(ctx, store.ListQuery{PageSize: 10})
+	if err != nil || len(es) != 3 || es[0].Sequence != 1 || es[0].Resource != store.ArticleName(art.ID) || es[0].Actor != "reviewers/r1" {
+		t.Fatalf("the log after the migration: %+v, %v; want the update as entry 1, then the bootstrap", es, err)
+	}
+	if v, err := s.VerifyAuditLog(ctx); err != nil || v.Checked != 3 || v.FirstBroken != 0 {
+		t.Fatalf("VerifyAuditLog: %+v, %v", v, err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
 	}
 }

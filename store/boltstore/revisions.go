@@ -29,10 +29,11 @@ import (
 
 func u32(n int32) []byte { return binary.BigEndian.AppendUint32(nil, uint32(n)) }
 
-// putArticleRevision keeps the text of r as revision r.Revision.
-func putArticleRevision(tx *bbolt.Tx, artKey []byte, r *recordpb.Article, at *timestamppb.Timestamp) error {
+// putArticleRevision keeps the text of r as revision r.Revision, set by
+// actor.
+func putArticleRevision(tx *bbolt.Tx, artKey []byte, r *recordpb.Article, at *timestamppb.Timestamp, actor string) error {
 	val, err := encode(&recordpb.ArticleRevision{
-		Revision: r.Revision, Text: r.Text, TextSha256: r.TextSha256, CreateTime: at,
+		Revision: r.Revision, Text: r.Text, TextSha256: r.TextSha256, CreateTime: at, Actor: actor,
 	})
 	if err != nil {
 		return err
@@ -42,11 +43,12 @@ func putArticleRevision(tx *bbolt.Tx, artKey []byte, r *recordpb.Article, at *ti
 
 // putAnnotationRevision records r, stored under annKey with its RevisionId
 // already set, as that revision. prev is the state it replaced (nil for a
-// new annotation), from which the changed field paths are derived.
-func putAnnotationRevision(tx *bbolt.Tx, annKey []byte, prev, r *recordpb.Annotation, cause store.RevisionCause, restored int32) error {
+// new annotation), from which the changed field paths are derived; w is
+// the write's, whose Actor and Note the revision keeps.
+func putAnnotationRevision(tx *bbolt.Tx, annKey []byte, prev, r *recordpb.Annotation, cause store.RevisionCause, restored int32, w store.WriteInfo) error {
 	rev := &recordpb.AnnotationRevision{
 		RevisionId: r.RevisionId, Snapshot: r, CreateTime: r.UpdateTime,
-		Cause: int32(cause), RestoredRevisionId: restored,
+		Cause: int32(cause), RestoredRevisionId: restored, Actor: w.Actor, Note: w.Note,
 	}
 	if prev != nil {
 		rev.FieldPaths = annotationFieldPaths(prev, r)
@@ -65,18 +67,19 @@ func putAnnotationRevision(tx *bbolt.Tx, annKey []byte, prev, r *recordpb.Annota
 // annKey, as its revision 1 (CauseCreate) without a snapshot: the record
 // is that snapshot until the next write, which keeps it (keepSnapshot).
 // An import writes about 40% fewer bytes so.
-func putCreatedAnnotationRevision(tx *bbolt.Tx, annKey []byte, r *recordpb.Annotation) error {
+func putCreatedAnnotationRevision(tx *bbolt.Tx, annKey []byte, r *recordpb.Annotation, w store.WriteInfo) error {
 	b := tx.Bucket(bucketAnnotationRevisions)
 	// A new annotation's key is the largest yet: its revisions append.
 	b.FillPercent = 1
-	return b.Put(cat(annKey, u32(r.RevisionId)), createdRevision(r))
+	return b.Put(cat(annKey, u32(r.RevisionId)), createdRevision(r, w))
 }
 
 // createdRevision encodes recordpb.AnnotationRevision{RevisionId:
-// r.RevisionId, CreateTime: r.UpdateTime, Cause: CauseCreate} as
-// deterministic Marshal does, without a message per record.
-func createdRevision(r *recordpb.Annotation) []byte {
-	out := make([]byte, 0, 32)
+// r.RevisionId, CreateTime: r.UpdateTime, Actor: w.Actor, Cause:
+// CauseCreate, Note: w.Note} as deterministic Marshal does (fields in
+// number order, empty ones left out), without a message per record.
+func createdRevision(r *recordpb.Annotation, w store.WriteInfo) []byte {
+	out := make([]byte, 0, 32+len(w.Actor)+len(w.Note))
 	if r.RevisionId != 0 {
 		out = protowire.AppendTag(out, 1, protowire.VarintType)
 		out = protowire.AppendVarint(out, uint64(int64(r.RevisionId)))
@@ -100,8 +103,17 @@ func createdRevision(r *recordpb.Annotation) []byte {
 			out = protowire.AppendVarint(out, uint64(int64(t.Nanos)))
 		}
 	}
+	if w.Actor != "" {
+		out = protowire.AppendTag(out, 4, protowire.BytesType)
+		out = protowire.AppendString(out, w.Actor)
+	}
 	out = protowire.AppendTag(out, 7, protowire.VarintType)
-	return protowire.AppendVarint(out, uint64(store.CauseCreate))
+	out = protowire.AppendVarint(out, uint64(store.CauseCreate))
+	if w.Note != "" {
+		out = protowire.AppendTag(out, 8, protowire.BytesType)
+		out = protowire.AppendString(out, w.Note)
+	}
+	return out
 }
 
 // keepSnapshot gives the revision prev is at its snapshot, prev, if it was
@@ -231,7 +243,7 @@ type reanchorEvent struct {
 // revision, usually one), and an orphan whose words come back is found where
 // they were. A revision whose text was never kept (files migrated from
 // schema 2 keep only the text of that time) is stood in for by old.
-func reanchor(tx *bbolt.Tx, artKey []byte, old, art *recordpb.Article, now time.Time) ([]reanchorEvent, error) {
+func reanchor(tx *bbolt.Tx, w store.WriteInfo, artKey []byte, old, art *recordpb.Article, now time.Time) ([]reanchorEvent, error) {
 	keys := (&candidates{bucket: bucketAnnotationsByArticle, prefix: artKey}).recordKeys(tx)
 	if len(keys) == 0 {
 		return nil, nil
@@ -285,7 +297,7 @@ func reanchor(tx *bbolt.Tx, artKey []byte, old, art *recordpb.Article, now time.
 		if err := save(tx, bucketAnnotations, key, r, annotationEntries(key, prev), annotationEntries(key, r)); err != nil {
 			return nil, err
 		}
-		if err := putAnnotationRevision(tx, key, prev, r, store.CauseReanchor, 0); err != nil {
+		if err := putAnnotationRevision(tx, key, prev, r, store.CauseReanchor, 0, w); err != nil {
 			return nil, err
 		}
 		events = append(events, reanchorEvent{Key: key, Annotation: r, From: from, Relocation: rel})
@@ -338,7 +350,7 @@ func articleRevisionFromRecord(articleID string, r *recordpb.ArticleRevision) *s
 func annotationRevisionFromRecord(r *recordpb.AnnotationRevision) *store.AnnotationRevision {
 	return &store.AnnotationRevision{
 		RevisionID: r.RevisionId, Annotation: annotationFromRecord(r.Snapshot),
-		CreateTime: fromTimestamp(r.CreateTime), Actor: r.Actor,
+		CreateTime: fromTimestamp(r.CreateTime), Actor: r.Actor, Note: r.Note,
 		FieldPaths: append([]string(nil), r.FieldPaths...), RestoredRevisionID: r.RestoredRevisionId,
 		Cause: store.RevisionCause(r.Cause),
 	}
@@ -546,6 +558,7 @@ func listRevisions[T any](tx *bbolt.Tx, bucket, owner []byte, q store.RevisionQu
 
 // RollbackAnnotation implements store.Store.
 func (s *Store) RollbackAnnotation(ctx context.Context, articleID, id string, revisionID int32, etag string) (*store.Annotation, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Annotation
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		artKey, key, cur, err := getAnnotation(tx, articleID, id)
@@ -605,10 +618,10 @@ func (s *Store) RollbackAnnotation(ctx context.Context, articleID, id string, re
 		if err := save(tx, bucketAnnotations, key, r, annotationEntries(key, cur), annotationEntries(key, r)); err != nil {
 			return err
 		}
-		if err := putAnnotationRevision(tx, key, cur, r, store.CauseRollback, revisionID); err != nil {
+		if err := putAnnotationRevision(tx, key, cur, r, store.CauseRollback, revisionID, w); err != nil {
 			return err
 		}
-		if err := appendChange(tx, annotationChange(store.ChangeUpdated, cur, r, fromTimestamp(r.UpdateTime))); err != nil {
+		if err := appendChange(tx, w, annotationChange(store.ChangeUpdated, cur, r, fromTimestamp(r.UpdateTime))); err != nil {
 			return err
 		}
 		out = annotationFromRecord(r)

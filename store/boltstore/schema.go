@@ -1,5 +1,6 @@
 // Package boltstore is the bbolt backend of store.Store: one file holds every
-// article, annotation and source, their indexes and the schema version. It
+// article, annotation and source, the reviewers and tokens, the audit log,
+// their indexes and the schema version. It
 // owns the file format (the bucket tree below, the record messages in
 // internal/recordpb and the migrations that move old files forward), the
 // query planning of List calls, and the integrity rules of the store.Store
@@ -31,13 +32,30 @@
 // Close commits what is queued and refuses what comes after. Import,
 // RebuildIndexes, Backup and Compact keep transactions of their own.
 //
-// # Bucket tree (schema version 6)
+// # Attribution and the audit log
+//
+// Each write method reads store.WriteInfoFrom(ctx) before it queues its
+// function, so the writes that share a transaction each record their own
+// caller: Annotation.Author on create, the Actor (and, for annotations, the
+// Note) of the revisions it makes, the Actor of its changes, and its audit
+// entries. Every change appended also appends an audit entry (changes.go,
+// audit.go), and reviewer and token writes append one each. The head of the
+// hash chain is kept in memory for the transaction in progress and written
+// to meta once per write function (Store.update, and Import before its
+// commit); a rolled-back transaction takes its entries and its head with
+// it. VerifyAuditLog re-reads the chain in short read transactions; Check
+// verifies it too.
+//
+// # Bucket tree (schema version 7)
 //
 // Update this tree whenever the layout changes, together with a new migration
 // in migrate.go and its test.
 //
 //	meta
 //	  schema_version                    : <u64>  the last migration applied
+//	  audit_head                        : <u64 sequence><hash>  (since 7) the
+//	                                    last audit entry, written with it;
+//	                                    absent while the log is empty
 //	articles                            records; NextSequence allocates <artKey>
 //	  <artKey>                          : recordpb.Article
 //	annotations                         records; NextSequence allocates <annKey>
@@ -102,6 +120,33 @@
 //	  <time purge_time><u8 kind><key>   : nil  purge order; kind 1 article,
 //	                                    2 annotation, 3 source.
 //
+//	reviewers                           (since 7) records; NextSequence allocates <revKey>
+//	  <revKey>                          : recordpb.Reviewer
+//	tokens                              (since 7) records; NextSequence allocates <tokKey>
+//	  <tokKey>                          : recordpb.Token  holds sha256(secret),
+//	                                    never the secret
+//	reviewer_ids                        (since 7) derived; reviewers and tokens
+//	  <id>                              : <revKey>  are never deleted (they
+//	                                    are disabled, revoked), so they have
+//	                                    no *_deleted buckets
+//	reviewer_emails                     unique; empty emails are not indexed
+//	  <bounded email>                   : <revKey>
+//	token_ids                           (token IDs are unique per reviewer)
+//	  <revKey><id>                      : <tokKey>
+//	token_hashes                        unique
+//	  <hash secret_hash>                : <tokKey>
+//	tokens_by_reviewer
+//	  <revKey><tokKey>                  : nil
+//
+//	audit                               (since 7) the audit log (audit.go):
+//	  <u64 sequence>                    : recordpb.AuditEntry  one per resource
+//	                                    written, sequences from 1 following
+//	                                    meta/audit_head, each entry carrying
+//	                                    the previous one's hash and its own
+//	                                    (store.AuditHash); append-only, not
+//	                                    derived. A migrated file's log starts
+//	                                    empty.
+//
 //	articles_by_publisher               secondary indexes: nil values; the key
 //	  <str publisher><artKey>           : nil   ends with the record key, so a
 //	articles_by_language                        prefix scan returns records in
@@ -137,7 +182,7 @@
 //
 //	<u32 n>     4-byte big-endian unsigned integer (revision numbers start
 //	            at 1), so an entity's revisions sort in order after its key.
-//	<u64>, <artKey>, <annKey>, <srcKey>
+//	<u64>, <artKey>, <annKey>, <srcKey>, <revKey>, <tokKey>
 //	            8-byte big-endian unsigned integer; record keys come from the
 //	            records bucket's NextSequence (1, 2, …), so they sort in
 //	            creation order and are never reused.
@@ -152,10 +197,11 @@
 //	<enum v>    4-byte big-endian two's complement int32.
 //	<time t>    8-byte big-endian t.UnixNano() with the sign bit flipped, so
 //	            that times before 1970 sort first.
+//	<hash h>    the 32 bytes of a SHA-256.
 //
-// Everything but the records, meta, import_request_ids, the revisions and
-// the changes is derived from the records: RebuildIndexes recreates it, and
-// Check verifies it.
+// Everything but the records, meta, import_request_ids, the revisions, the
+// changes and the audit log is derived from the records: RebuildIndexes
+// recreates it, and Check verifies it.
 package boltstore
 
 // bucket is one top-level bucket of the file.
@@ -220,6 +266,15 @@ var (
 	bucketAnnotationsDeleted = []byte("annotations_deleted")
 	bucketSourcesDeleted     = []byte("sources_deleted")
 	bucketPurgeQueue         = []byte("purge_queue")
+
+	bucketReviewers        = []byte("reviewers")
+	bucketReviewerIDs      = []byte("reviewer_ids")
+	bucketReviewerEmails   = []byte("reviewer_emails")
+	bucketTokens           = []byte("tokens")
+	bucketTokenIDs         = []byte("token_ids")
+	bucketTokenHashes      = []byte("token_hashes")
+	bucketTokensByReviewer = []byte("tokens_by_reviewer")
+	bucketAudit            = []byte("audit")
 )
 
 // buckets declares every bucket once, so that migrations, RebuildIndexes and
@@ -266,6 +321,15 @@ var buckets = []bucket{
 	{name: bucketAnnotationsDeleted, since: 6, derived: true},
 	{name: bucketSourcesDeleted, since: 6, derived: true},
 	{name: bucketPurgeQueue, since: 6, derived: true},
+
+	{name: bucketReviewers, since: 7},
+	{name: bucketReviewerIDs, since: 7, derived: true, unique: &uniqueRule{"REVIEWER_ALREADY_EXISTS", "ID", bucketReviewers}},
+	{name: bucketReviewerEmails, since: 7, derived: true, unique: &uniqueRule{"EMAIL_ALREADY_EXISTS", "email", bucketReviewers}},
+	{name: bucketTokens, since: 7},
+	{name: bucketTokenIDs, since: 7, derived: true, unique: &uniqueRule{"TOKEN_ALREADY_EXISTS", "ID", bucketTokens}},
+	{name: bucketTokenHashes, since: 7, derived: true, unique: &uniqueRule{"TOKEN_ALREADY_EXISTS", "secret", bucketTokens}},
+	{name: bucketTokensByReviewer, since: 7, derived: true},
+	{name: bucketAudit, since: 7},
 }
 
 // uniqueRules maps a unique bucket's name to its rule.

@@ -122,6 +122,7 @@ func setAnnotationDeleted(tx *bbolt.Tx, key []byte, old *recordpb.Annotation, de
 
 // DeleteArticle implements store.Store.
 func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) error {
+	w := store.WriteInfoFrom(ctx)
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		key, old, err := getArticle(tx, id)
 		if err != nil {
@@ -161,7 +162,7 @@ func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) 
 				// (commit.go).
 				return fmt.Errorf("deleting %s with its article: %w", store.AnnotationName(r.ArticleId, r.Id), err)
 			}
-			if err := appendChange(tx, annotationChange(store.ChangeDeleted, r, nil, now)); err != nil {
+			if err := appendChange(tx, w, annotationChange(store.ChangeDeleted, r, nil, now)); err != nil {
 				return err
 			}
 		}
@@ -171,12 +172,13 @@ func (s *Store) DeleteArticle(ctx context.Context, id, etag string, force bool) 
 		if err := save(tx, bucketArticles, key, r, articleEntries(key, old), articleEntries(key, r)); err != nil {
 			return err
 		}
-		return appendChange(tx, articleChange(store.ChangeDeleted, old, nil, now))
+		return appendChange(tx, w, articleChange(store.ChangeDeleted, old, nil, now))
 	})
 }
 
 // UndeleteArticle implements store.Store.
 func (s *Store) UndeleteArticle(ctx context.Context, id, etag string) (*store.Article, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Article
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		key, old, err := getArticle(tx, id)
@@ -217,7 +219,7 @@ func (s *Store) UndeleteArticle(ctx context.Context, id, etag string) (*store.Ar
 		if err := save(tx, bucketArticles, key, r, articleEntries(key, old), articleEntries(key, r)); err != nil {
 			return err
 		}
-		if err := appendChange(tx, articleChange(store.ChangeUndeleted, nil, r, now)); err != nil {
+		if err := appendChange(tx, w, articleChange(store.ChangeUndeleted, nil, r, now)); err != nil {
 			return err
 		}
 		for _, t := range todo {
@@ -226,7 +228,7 @@ func (s *Store) UndeleteArticle(ctx context.Context, id, etag string) (*store.Ar
 				// Wrapped, as in DeleteArticle.
 				return fmt.Errorf("undeleting %s with its article: %w", store.AnnotationName(t.r.ArticleId, t.r.Id), err)
 			}
-			if err := appendChange(tx, annotationChange(store.ChangeUndeleted, nil, a, now)); err != nil {
+			if err := appendChange(tx, w, annotationChange(store.ChangeUndeleted, nil, a, now)); err != nil {
 				return err
 			}
 		}
@@ -269,6 +271,7 @@ func citedSourcesLive(tx *bbolt.Tx, r *recordpb.Annotation) error {
 
 // DeleteAnnotation implements store.Store.
 func (s *Store) DeleteAnnotation(ctx context.Context, articleID, id, etag string) error {
+	w := store.WriteInfoFrom(ctx)
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		_, key, old, err := getAnnotation(tx, articleID, id)
 		if err != nil {
@@ -286,12 +289,13 @@ func (s *Store) DeleteAnnotation(ctx context.Context, articleID, id, etag string
 		if _, err := setAnnotationDeleted(tx, key, old, del, purge, false); err != nil {
 			return err
 		}
-		return appendChange(tx, annotationChange(store.ChangeDeleted, old, nil, now))
+		return appendChange(tx, w, annotationChange(store.ChangeDeleted, old, nil, now))
 	})
 }
 
 // UndeleteAnnotation implements store.Store.
 func (s *Store) UndeleteAnnotation(ctx context.Context, articleID, id, etag string) (*store.Annotation, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Annotation
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		artKey, key, old, err := getAnnotation(tx, articleID, id)
@@ -322,7 +326,7 @@ func (s *Store) UndeleteAnnotation(ctx context.Context, articleID, id, etag stri
 		if err != nil {
 			return err
 		}
-		if err := appendChange(tx, annotationChange(store.ChangeUndeleted, nil, r, s.clock())); err != nil {
+		if err := appendChange(tx, w, annotationChange(store.ChangeUndeleted, nil, r, s.clock())); err != nil {
 			return err
 		}
 		out = annotationFromRecord(r)
@@ -333,6 +337,7 @@ func (s *Store) UndeleteAnnotation(ctx context.Context, articleID, id, etag stri
 
 // DeleteSource implements store.Store.
 func (s *Store) DeleteSource(ctx context.Context, id, etag string) error {
+	w := store.WriteInfoFrom(ctx)
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		key, old, err := getSource(tx, id)
 		if err != nil {
@@ -367,12 +372,13 @@ func (s *Store) DeleteSource(ctx context.Context, id, etag string) error {
 		if err := save(tx, bucketSources, key, r, sourceEntries(key, old), sourceEntries(key, r)); err != nil {
 			return err
 		}
-		return appendChange(tx, sourceChange(store.ChangeDeleted, old, nil, now))
+		return appendChange(tx, w, sourceChange(store.ChangeDeleted, old, nil, now))
 	})
 }
 
 // UndeleteSource implements store.Store.
 func (s *Store) UndeleteSource(ctx context.Context, id, etag string) (*store.Source, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Source
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		key, old, err := getSource(tx, id)
@@ -392,7 +398,7 @@ func (s *Store) UndeleteSource(ctx context.Context, id, etag string) (*store.Sou
 		if err := save(tx, bucketSources, key, r, sourceEntries(key, old), sourceEntries(key, r)); err != nil {
 			return err
 		}
-		if err := appendChange(tx, sourceChange(store.ChangeUndeleted, nil, r, s.clock())); err != nil {
+		if err := appendChange(tx, w, sourceChange(store.ChangeUndeleted, nil, r, s.clock())); err != nil {
 			return err
 		}
 		out = sourceFromRecord(r)
@@ -404,6 +410,7 @@ func (s *Store) UndeleteSource(ctx context.Context, id, etag string) (*store.Sou
 // Purge implements store.Store: it walks purge_queue in purge order, at most
 // purgeBatch purges per transaction.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
+	w := store.WriteInfoFrom(ctx)
 	limit := timePart(before)
 	total := 0
 	for {
@@ -435,11 +442,11 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 				var purged int
 				switch kind {
 				case kindArticle:
-					purged, err = purgeArticle(tx, key, now)
+					purged, err = purgeArticle(tx, w, key, now)
 				case kindAnnotation:
-					purged, err = purgeAnnotation(tx, key, now)
+					purged, err = purgeAnnotation(tx, w, key, now)
 				case kindSource:
-					purged, err = purgeSource(tx, key, now)
+					purged, err = purgeSource(tx, w, key, now)
 				default:
 					err = fmt.Errorf("purge_queue key %x: unknown kind %d", k, kind)
 				}
@@ -469,7 +476,7 @@ func hasKey(b *bbolt.Bucket, k []byte) bool {
 }
 
 // purgeAnnotation removes the annotation under key and its history.
-func purgeAnnotation(tx *bbolt.Tx, key []byte, now time.Time) (int, error) {
+func purgeAnnotation(tx *bbolt.Tx, w store.WriteInfo, key []byte, now time.Time) (int, error) {
 	r, err := decode(tx.Bucket(bucketAnnotations).Get(key), &recordpb.Annotation{})
 	if err != nil {
 		return 0, fmt.Errorf("annotation record %x: %w", key, err)
@@ -477,19 +484,19 @@ func purgeAnnotation(tx *bbolt.Tx, key []byte, now time.Time) (int, error) {
 	if err := deleteAnnotation(tx, key, r); err != nil {
 		return 0, err
 	}
-	return 1, appendChange(tx, annotationChange(store.ChangePurged, r, nil, now))
+	return 1, appendChange(tx, w, annotationChange(store.ChangePurged, r, nil, now))
 }
 
 // purgeArticle removes the article under key, its revisions and every
 // annotation it still has (all deleted).
-func purgeArticle(tx *bbolt.Tx, key []byte, now time.Time) (int, error) {
+func purgeArticle(tx *bbolt.Tx, w store.WriteInfo, key []byte, now time.Time) (int, error) {
 	r, err := decode(tx.Bucket(bucketArticles).Get(key), &recordpb.Article{})
 	if err != nil {
 		return 0, fmt.Errorf("article record %x: %w", key, err)
 	}
 	n := 0
 	for _, ak := range (&candidates{bucket: bucketAnnotationsByArticle, prefix: key}).recordKeys(tx) {
-		m, err := purgeAnnotation(tx, ak, now)
+		m, err := purgeAnnotation(tx, w, ak, now)
 		if err != nil {
 			return n, err
 		}
@@ -501,12 +508,12 @@ func purgeArticle(tx *bbolt.Tx, key []byte, now time.Time) (int, error) {
 	if err := deleteRecord(tx, bucketArticles, key, articleEntries(key, r)); err != nil {
 		return n, err
 	}
-	return n + 1, appendChange(tx, articleChange(store.ChangePurged, r, nil, now))
+	return n + 1, appendChange(tx, w, articleChange(store.ChangePurged, r, nil, now))
 }
 
 // purgeSource removes the source under key. Deleted annotations may still
 // cite it: undeleting them then fails (citedSourcesLive).
-func purgeSource(tx *bbolt.Tx, key []byte, now time.Time) (int, error) {
+func purgeSource(tx *bbolt.Tx, w store.WriteInfo, key []byte, now time.Time) (int, error) {
 	r, err := decode(tx.Bucket(bucketSources).Get(key), &recordpb.Source{})
 	if err != nil {
 		return 0, fmt.Errorf("source record %x: %w", key, err)
@@ -514,19 +521,21 @@ func purgeSource(tx *bbolt.Tx, key []byte, now time.Time) (int, error) {
 	if err := deleteRecord(tx, bucketSources, key, sourceEntries(key, r)); err != nil {
 		return 0, err
 	}
-	return 1, appendChange(tx, sourceChange(store.ChangePurged, r, nil, now))
+	return 1, appendChange(tx, w, sourceChange(store.ChangePurged, r, nil, now))
 }
 
-// deletedBucketOf returns the *_deleted bucket of a records bucket.
+// deletedBucketOf returns the *_deleted bucket of a records bucket, nil
+// for the kinds that are never soft-deleted (reviewers, tokens).
 func deletedBucketOf(records []byte) []byte {
 	switch string(records) {
 	case string(bucketArticles):
 		return bucketArticlesDeleted
 	case string(bucketAnnotations):
 		return bucketAnnotationsDeleted
-	default:
+	case string(bucketSources):
 		return bucketSourcesDeleted
 	}
+	return nil
 }
 
 // timeFromPart decodes a <time t> key part.

@@ -27,13 +27,14 @@ func getSource(tx *bbolt.Tx, id string) (key []byte, r *recordpb.Source, err err
 
 // CreateSource implements store.Store.
 func (s *Store) CreateSource(ctx context.Context, in *store.Source) (*store.Source, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Source
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		r := s.newSource(tx, in)
 		if _, err := insertSource(tx, r); err != nil {
 			return err
 		}
-		if err := appendChange(tx, sourceChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
+		if err := appendChange(tx, w, sourceChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
 			return err
 		}
 		out = sourceFromRecord(r)
@@ -112,6 +113,7 @@ func (s *Store) ListSources(ctx context.Context, q store.ListQuery) ([]*store.So
 
 // UpdateSource implements store.Store.
 func (s *Store) UpdateSource(ctx context.Context, id, etag string, update func(*store.Source) error) (*store.Source, error) {
+	w := store.WriteInfoFrom(ctx)
 	var out *store.Source
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		key, old, err := getSource(tx, id)
@@ -135,7 +137,7 @@ func (s *Store) UpdateSource(ctx context.Context, id, etag string, update func(*
 		if err := save(tx, bucketSources, key, r, sourceEntries(key, old), sourceEntries(key, r)); err != nil {
 			return err
 		}
-		if err := appendChange(tx, sourceChange(store.ChangeUpdated, old, r, fromTimestamp(r.UpdateTime))); err != nil {
+		if err := appendChange(tx, w, sourceChange(store.ChangeUpdated, old, r, fromTimestamp(r.UpdateTime))); err != nil {
 			return err
 		}
 		out = sourceFromRecord(r)

@@ -109,6 +109,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("database file %q: %w", path, err)
 	}
+	auditHeads.Store(db, &auditHead{})
 	s := &Store{db: db, now: opts.Clock, feed: f}
 	if s.now == nil {
 		s.now = time.Now
@@ -130,13 +131,15 @@ func (s *Store) Close() error {
 	}
 	err := s.db.Close()
 	s.feed.stop(s.db)
+	auditHeads.Delete(s.db)
 	return err
 }
 
 // Check verifies the file: bbolt's page-level consistency check, then that
 // every derived bucket holds exactly what the records imply, and that every
 // article and annotation has the revision it is at, no revision outlived
-// its owner and the change feed has no gap. It reads the whole file and holds the write lock while it does
+// its owner, the change feed has no gap and the audit log's hash chain is
+// whole up to its recorded head. It reads the whole file and holds the write lock while it does
 // (bbolt's check is not safe beside a concurrent writer otherwise), so it is
 // for tests, which run it after every test, and for maintenance, not for a
 // busy server.
@@ -160,7 +163,10 @@ func (s *Store) Check() error {
 	if err := checkRevisions(tx); err != nil {
 		return err
 	}
-	return checkChanges(tx)
+	if err := checkChanges(tx); err != nil {
+		return err
+	}
+	return checkAudit(tx)
 }
 
 // clock returns the current time in UTC, as every stored time is.
@@ -179,15 +185,22 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 // returns once it is durable. fn may run more than once (after another
 // function in its transaction failed), so it must set its results afresh
 // each time; and it may fail with a *store.Error only before its first
-// write (see committer.commit).
+// write (see committer.commit). Once fn succeeded, the audit head its
+// entries moved is recorded (flushAudit).
 func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.commits == nil {
-		return s.db.Update(fn)
+	write := func(tx *bbolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return flushAudit(tx)
 	}
-	return s.commits.do(ctx, fn)
+	if s.commits == nil {
+		return s.db.Update(write)
+	}
+	return s.commits.do(ctx, write)
 }
 
 // checkEtag fails with ErrConflict when the caller gave an etag that is not

@@ -416,7 +416,9 @@ type Annotation struct {
 	Verdict *Verdict `protobuf:"bytes,4,opt,name=verdict,proto3" json:"verdict,omitempty"`
 	// Optional. Evidence for the verdict, at most 100 entries.
 	Citations []*Citation `protobuf:"bytes,5,rep,name=citations,proto3" json:"citations,omitempty"`
-	// Optional. Workflow state; defaults to STATE_DRAFT.
+	// Optional on create, where only editors may set a state other than
+	// STATE_DRAFT (to record work reviewed elsewhere); defaults to STATE_DRAFT.
+	// It then changes only through the workflow methods.
 	State Annotation_State `protobuf:"varint,6,opt,name=state,proto3,enum=factcheck.v1.Annotation_State" json:"state,omitempty"`
 	// Optional. Free-form labels: at most 64 entries; keys match
 	// `[a-z][a-z0-9_.-]{0,62}`, values are at most 256 bytes.
@@ -424,8 +426,7 @@ type Annotation struct {
 	// Optional. The annotation's ID in another system, for imports; unique
 	// among annotations, at most 256 bytes.
 	ExternalId string `protobuf:"bytes,8,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
-	// Output only. Who created the annotation (empty until authentication
-	// exists).
+	// Output only. Who created the annotation, `reviewers/{reviewer}`.
 	Author string `protobuf:"bytes,9,opt,name=author,proto3" json:"author,omitempty"`
 	// Output only. When the annotation was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -1547,10 +1548,16 @@ type UpdateAnnotationRequest struct {
 	// fields named in update_mask. Its etag, when set, must match the stored one.
 	Annotation *Annotation `protobuf:"bytes,1,opt,name=annotation,proto3" json:"annotation,omitempty"`
 	// Optional. Fields to change. Absent: every field set in annotation. `*`:
-	// every mutable field (unset ones are cleared).
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// every mutable field (unset ones are cleared). The state changes only
+	// through SubmitAnnotation, ReturnAnnotation, PublishAnnotation and
+	// RetractAnnotation.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Required when the annotation is published or retracted (and then only
+	// an editor may change it): what was corrected and why, at most 2,000
+	// characters. It stays in the annotation's history (AnnotationRevision.note).
+	CorrectionNote string `protobuf:"bytes,3,opt,name=correction_note,json=correctionNote,proto3" json:"correction_note,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *UpdateAnnotationRequest) Reset() {
@@ -1595,6 +1602,13 @@ func (x *UpdateAnnotationRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 		return x.UpdateMask
 	}
 	return nil
+}
+
+func (x *UpdateAnnotationRequest) GetCorrectionNote() string {
+	if x != nil {
+		return x.CorrectionNote
+	}
+	return ""
 }
 
 // UpdateAnnotationResponse is the response of AnnotationService.UpdateAnnotation.
@@ -1959,8 +1973,8 @@ type AnnotationRevision struct {
 	Annotation *Annotation `protobuf:"bytes,3,opt,name=annotation,proto3" json:"annotation,omitempty"`
 	// Output only. When the write happened.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	// Output only. Who wrote (empty until authentication exists, and for
-	// re-anchoring, which the server does).
+	// Output only. Who wrote, `reviewers/{reviewer}`; for re-anchoring, whoever
+	// changed the article's text.
 	Actor string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
 	// Output only. The fields that differ from the previous revision, as
 	// update_mask paths (`verdict.rating`, `anchor.position`); empty for the
@@ -1969,7 +1983,10 @@ type AnnotationRevision struct {
 	// Output only. For a rollback, the revision_id whose content it restored.
 	RestoredRevisionId string `protobuf:"bytes,7,opt,name=restored_revision_id,json=restoredRevisionId,proto3" json:"restored_revision_id,omitempty"`
 	// Output only. What made the revision.
-	Cause         AnnotationRevision_Cause `protobuf:"varint,8,opt,name=cause,proto3,enum=factcheck.v1.AnnotationRevision_Cause" json:"cause,omitempty"`
+	Cause AnnotationRevision_Cause `protobuf:"varint,8,opt,name=cause,proto3,enum=factcheck.v1.AnnotationRevision_Cause" json:"cause,omitempty"`
+	// Output only. The note the write carried: the correction note of an edit
+	// to published work, why the annotation was returned or retracted.
+	Note          string `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2058,6 +2075,13 @@ func (x *AnnotationRevision) GetCause() AnnotationRevision_Cause {
 		return x.Cause
 	}
 	return AnnotationRevision_CAUSE_UNSPECIFIED
+}
+
+func (x *AnnotationRevision) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
 }
 
 // ListAnnotationRevisionsRequest is the request of
@@ -2403,6 +2427,438 @@ func (x *RollbackAnnotationResponse) GetAnnotation() *Annotation {
 	return nil
 }
 
+// SubmitAnnotationRequest is the request of AnnotationService.SubmitAnnotation.
+type SubmitAnnotationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the annotation,
+	// `articles/{article}/annotations/{annotation}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. When set, the transition happens only if it matches the stored
+	// etag.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitAnnotationRequest) Reset() {
+	*x = SubmitAnnotationRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitAnnotationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitAnnotationRequest) ProtoMessage() {}
+
+func (x *SubmitAnnotationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitAnnotationRequest.ProtoReflect.Descriptor instead.
+func (*SubmitAnnotationRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SubmitAnnotationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SubmitAnnotationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// SubmitAnnotationResponse is the response of AnnotationService.SubmitAnnotation.
+type SubmitAnnotationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The annotation, now STATE_IN_REVIEW.
+	Annotation    *Annotation `protobuf:"bytes,1,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitAnnotationResponse) Reset() {
+	*x = SubmitAnnotationResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitAnnotationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitAnnotationResponse) ProtoMessage() {}
+
+func (x *SubmitAnnotationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitAnnotationResponse.ProtoReflect.Descriptor instead.
+func (*SubmitAnnotationResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SubmitAnnotationResponse) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
+// ReturnAnnotationRequest is the request of AnnotationService.ReturnAnnotation.
+type ReturnAnnotationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the annotation,
+	// `articles/{article}/annotations/{annotation}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. When set, the transition happens only if it matches the stored
+	// etag.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Required. What the author should change, at most 2,000 characters; kept
+	// in the annotation's history.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReturnAnnotationRequest) Reset() {
+	*x = ReturnAnnotationRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnAnnotationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnAnnotationRequest) ProtoMessage() {}
+
+func (x *ReturnAnnotationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnAnnotationRequest.ProtoReflect.Descriptor instead.
+func (*ReturnAnnotationRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ReturnAnnotationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReturnAnnotationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *ReturnAnnotationRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ReturnAnnotationResponse is the response of AnnotationService.ReturnAnnotation.
+type ReturnAnnotationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The annotation, now STATE_DRAFT.
+	Annotation    *Annotation `protobuf:"bytes,1,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReturnAnnotationResponse) Reset() {
+	*x = ReturnAnnotationResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnAnnotationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnAnnotationResponse) ProtoMessage() {}
+
+func (x *ReturnAnnotationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnAnnotationResponse.ProtoReflect.Descriptor instead.
+func (*ReturnAnnotationResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ReturnAnnotationResponse) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
+// PublishAnnotationRequest is the request of AnnotationService.PublishAnnotation.
+type PublishAnnotationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the annotation,
+	// `articles/{article}/annotations/{annotation}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. When set, the transition happens only if it matches the stored
+	// etag.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishAnnotationRequest) Reset() {
+	*x = PublishAnnotationRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishAnnotationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishAnnotationRequest) ProtoMessage() {}
+
+func (x *PublishAnnotationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishAnnotationRequest.ProtoReflect.Descriptor instead.
+func (*PublishAnnotationRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *PublishAnnotationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PublishAnnotationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// PublishAnnotationResponse is the response of AnnotationService.PublishAnnotation.
+type PublishAnnotationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The annotation, now STATE_PUBLISHED.
+	Annotation    *Annotation `protobuf:"bytes,1,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishAnnotationResponse) Reset() {
+	*x = PublishAnnotationResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishAnnotationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishAnnotationResponse) ProtoMessage() {}
+
+func (x *PublishAnnotationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishAnnotationResponse.ProtoReflect.Descriptor instead.
+func (*PublishAnnotationResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *PublishAnnotationResponse) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
+// RetractAnnotationRequest is the request of AnnotationService.RetractAnnotation.
+type RetractAnnotationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Name of the annotation,
+	// `articles/{article}/annotations/{annotation}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. When set, the transition happens only if it matches the stored
+	// etag.
+	Etag string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Required. Why the annotation is withdrawn, at most 2,000 characters; kept
+	// in the annotation's history.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetractAnnotationRequest) Reset() {
+	*x = RetractAnnotationRequest{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetractAnnotationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetractAnnotationRequest) ProtoMessage() {}
+
+func (x *RetractAnnotationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetractAnnotationRequest.ProtoReflect.Descriptor instead.
+func (*RetractAnnotationRequest) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RetractAnnotationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RetractAnnotationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *RetractAnnotationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RetractAnnotationResponse is the response of AnnotationService.RetractAnnotation.
+type RetractAnnotationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The annotation, now STATE_RETRACTED.
+	Annotation    *Annotation `protobuf:"bytes,1,opt,name=annotation,proto3" json:"annotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetractAnnotationResponse) Reset() {
+	*x = RetractAnnotationResponse{}
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetractAnnotationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetractAnnotationResponse) ProtoMessage() {}
+
+func (x *RetractAnnotationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_annotation_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetractAnnotationResponse.ProtoReflect.Descriptor instead.
+func (*RetractAnnotationResponse) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_annotation_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *RetractAnnotationResponse) GetAnnotation() *Annotation {
+	if x != nil {
+		return x.Annotation
+	}
+	return nil
+}
+
 var File_factcheck_v1_annotation_proto protoreflect.FileDescriptor
 
 const file_factcheck_v1_annotation_proto_rawDesc = "" +
@@ -2520,13 +2976,14 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\fshow_deleted\x18\x06 \x01(\bR\vshowDeleted\"}\n" +
 	"\x17ListAnnotationsResponse\x12:\n" +
 	"\vannotations\x18\x01 \x03(\v2\x18.factcheck.v1.AnnotationR\vannotations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb9\x01\n" +
 	"\x17UpdateAnnotationRequest\x128\n" +
 	"\n" +
 	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
 	"annotation\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"T\n" +
+	"updateMask\x12'\n" +
+	"\x0fcorrection_note\x18\x03 \x01(\tR\x0ecorrectionNote\"T\n" +
 	"\x18UpdateAnnotationResponse\x128\n" +
 	"\n" +
 	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
@@ -2546,7 +3003,7 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12A\n" +
 	"\brequests\x18\x02 \x03(\v2%.factcheck.v1.CreateAnnotationRequestR\brequests\"\\\n" +
 	"\x1eBatchCreateAnnotationsResponse\x12:\n" +
-	"\vannotations\x18\x01 \x03(\v2\x18.factcheck.v1.AnnotationR\vannotations\"\xe7\x03\n" +
+	"\vannotations\x18\x01 \x03(\v2\x18.factcheck.v1.AnnotationR\vannotations\"\xfb\x03\n" +
 	"\x12AnnotationRevision\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vrevision_id\x18\x02 \x01(\tR\n" +
@@ -2560,7 +3017,8 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\vfield_paths\x18\x06 \x03(\tR\n" +
 	"fieldPaths\x120\n" +
 	"\x14restored_revision_id\x18\a \x01(\tR\x12restoredRevisionId\x12<\n" +
-	"\x05cause\x18\b \x01(\x0e2&.factcheck.v1.AnnotationRevision.CauseR\x05cause\"~\n" +
+	"\x05cause\x18\b \x01(\x0e2&.factcheck.v1.AnnotationRevision.CauseR\x05cause\x12\x12\n" +
+	"\x04note\x18\t \x01(\tR\x04note\"~\n" +
 	"\x05Cause\x12\x15\n" +
 	"\x11CAUSE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fCAUSE_CREATE\x10\x01\x12\x10\n" +
@@ -2589,6 +3047,36 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x1aRollbackAnnotationResponse\x128\n" +
 	"\n" +
 	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
+	"annotation\"A\n" +
+	"\x17SubmitAnnotationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"T\n" +
+	"\x18SubmitAnnotationResponse\x128\n" +
+	"\n" +
+	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
+	"annotation\"U\n" +
+	"\x17ReturnAnnotationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"T\n" +
+	"\x18ReturnAnnotationResponse\x128\n" +
+	"\n" +
+	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
+	"annotation\"B\n" +
+	"\x18PublishAnnotationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"U\n" +
+	"\x19PublishAnnotationResponse\x128\n" +
+	"\n" +
+	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
+	"annotation\"Z\n" +
+	"\x18RetractAnnotationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"U\n" +
+	"\x19RetractAnnotationResponse\x128\n" +
+	"\n" +
+	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
 	"annotation*\xb2\x01\n" +
 	"\x06Rating\x12\x16\n" +
 	"\x12RATING_UNSPECIFIED\x10\x00\x12\x0f\n" +
@@ -2603,7 +3091,7 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x12STANCE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTANCE_SUPPORTS\x10\x01\x12\x12\n" +
 	"\x0eSTANCE_REFUTES\x10\x02\x12\x12\n" +
-	"\x0eSTANCE_CONTEXT\x10\x032\xa7\b\n" +
+	"\x0eSTANCE_CONTEXT\x10\x032\xb9\v\n" +
 	"\x11AnnotationService\x12a\n" +
 	"\x10CreateAnnotation\x12%.factcheck.v1.CreateAnnotationRequest\x1a&.factcheck.v1.CreateAnnotationResponse\x12X\n" +
 	"\rGetAnnotation\x12\".factcheck.v1.GetAnnotationRequest\x1a#.factcheck.v1.GetAnnotationResponse\x12^\n" +
@@ -2614,7 +3102,11 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x16BatchCreateAnnotations\x12+.factcheck.v1.BatchCreateAnnotationsRequest\x1a,.factcheck.v1.BatchCreateAnnotationsResponse\x12v\n" +
 	"\x17ListAnnotationRevisions\x12,.factcheck.v1.ListAnnotationRevisionsRequest\x1a-.factcheck.v1.ListAnnotationRevisionsResponse\x12p\n" +
 	"\x15GetAnnotationRevision\x12*.factcheck.v1.GetAnnotationRevisionRequest\x1a+.factcheck.v1.GetAnnotationRevisionResponse\x12g\n" +
-	"\x12RollbackAnnotation\x12'.factcheck.v1.RollbackAnnotationRequest\x1a(.factcheck.v1.RollbackAnnotationResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
+	"\x12RollbackAnnotation\x12'.factcheck.v1.RollbackAnnotationRequest\x1a(.factcheck.v1.RollbackAnnotationResponse\x12a\n" +
+	"\x10SubmitAnnotation\x12%.factcheck.v1.SubmitAnnotationRequest\x1a&.factcheck.v1.SubmitAnnotationResponse\x12a\n" +
+	"\x10ReturnAnnotation\x12%.factcheck.v1.ReturnAnnotationRequest\x1a&.factcheck.v1.ReturnAnnotationResponse\x12d\n" +
+	"\x11PublishAnnotation\x12&.factcheck.v1.PublishAnnotationRequest\x1a'.factcheck.v1.PublishAnnotationResponse\x12d\n" +
+	"\x11RetractAnnotation\x12&.factcheck.v1.RetractAnnotationRequest\x1a'.factcheck.v1.RetractAnnotationResponseB=Z;github.com/factcheck/factcheck/api/factcheck/v1;factcheckv1b\x06proto3"
 
 var (
 	file_factcheck_v1_annotation_proto_rawDescOnce sync.Once
@@ -2629,7 +3121,7 @@ func file_factcheck_v1_annotation_proto_rawDescGZIP() []byte {
 }
 
 var file_factcheck_v1_annotation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_factcheck_v1_annotation_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_factcheck_v1_annotation_proto_goTypes = []any{
 	(Rating)(0),                             // 0: factcheck.v1.Rating
 	(Stance)(0),                             // 1: factcheck.v1.Stance
@@ -2667,9 +3159,17 @@ var file_factcheck_v1_annotation_proto_goTypes = []any{
 	(*GetAnnotationRevisionResponse)(nil),   // 33: factcheck.v1.GetAnnotationRevisionResponse
 	(*RollbackAnnotationRequest)(nil),       // 34: factcheck.v1.RollbackAnnotationRequest
 	(*RollbackAnnotationResponse)(nil),      // 35: factcheck.v1.RollbackAnnotationResponse
-	nil,                                     // 36: factcheck.v1.Annotation.LabelsEntry
-	(*timestamppb.Timestamp)(nil),           // 37: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),           // 38: google.protobuf.FieldMask
+	(*SubmitAnnotationRequest)(nil),         // 36: factcheck.v1.SubmitAnnotationRequest
+	(*SubmitAnnotationResponse)(nil),        // 37: factcheck.v1.SubmitAnnotationResponse
+	(*ReturnAnnotationRequest)(nil),         // 38: factcheck.v1.ReturnAnnotationRequest
+	(*ReturnAnnotationResponse)(nil),        // 39: factcheck.v1.ReturnAnnotationResponse
+	(*PublishAnnotationRequest)(nil),        // 40: factcheck.v1.PublishAnnotationRequest
+	(*PublishAnnotationResponse)(nil),       // 41: factcheck.v1.PublishAnnotationResponse
+	(*RetractAnnotationRequest)(nil),        // 42: factcheck.v1.RetractAnnotationRequest
+	(*RetractAnnotationResponse)(nil),       // 43: factcheck.v1.RetractAnnotationResponse
+	nil,                                     // 44: factcheck.v1.Annotation.LabelsEntry
+	(*timestamppb.Timestamp)(nil),           // 45: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 46: google.protobuf.FieldMask
 }
 var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	7,  // 0: factcheck.v1.Annotation.anchor:type_name -> factcheck.v1.Anchor
@@ -2677,11 +3177,11 @@ var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	13, // 2: factcheck.v1.Annotation.verdict:type_name -> factcheck.v1.Verdict
 	14, // 3: factcheck.v1.Annotation.citations:type_name -> factcheck.v1.Citation
 	2,  // 4: factcheck.v1.Annotation.state:type_name -> factcheck.v1.Annotation.State
-	36, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
-	37, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
-	37, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
-	37, // 8: factcheck.v1.Annotation.delete_time:type_name -> google.protobuf.Timestamp
-	37, // 9: factcheck.v1.Annotation.purge_time:type_name -> google.protobuf.Timestamp
+	44, // 5: factcheck.v1.Annotation.labels:type_name -> factcheck.v1.Annotation.LabelsEntry
+	45, // 6: factcheck.v1.Annotation.create_time:type_name -> google.protobuf.Timestamp
+	45, // 7: factcheck.v1.Annotation.update_time:type_name -> google.protobuf.Timestamp
+	45, // 8: factcheck.v1.Annotation.delete_time:type_name -> google.protobuf.Timestamp
+	45, // 9: factcheck.v1.Annotation.purge_time:type_name -> google.protobuf.Timestamp
 	8,  // 10: factcheck.v1.Anchor.quote:type_name -> factcheck.v1.TextQuoteSelector
 	9,  // 11: factcheck.v1.Anchor.position:type_name -> factcheck.v1.TextPositionSelector
 	3,  // 12: factcheck.v1.Anchor.status:type_name -> factcheck.v1.Anchor.Status
@@ -2689,7 +3189,7 @@ var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	10, // 14: factcheck.v1.Anchor.utf8:type_name -> factcheck.v1.Span
 	9,  // 15: factcheck.v1.Anchor.previous_position:type_name -> factcheck.v1.TextPositionSelector
 	12, // 16: factcheck.v1.Claim.claimant:type_name -> factcheck.v1.Claimant
-	37, // 17: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
+	45, // 17: factcheck.v1.Claim.claim_time:type_name -> google.protobuf.Timestamp
 	4,  // 18: factcheck.v1.Claimant.kind:type_name -> factcheck.v1.Claimant.Kind
 	0,  // 19: factcheck.v1.Verdict.rating:type_name -> factcheck.v1.Rating
 	1,  // 20: factcheck.v1.Citation.stance:type_name -> factcheck.v1.Stance
@@ -2698,42 +3198,54 @@ var file_factcheck_v1_annotation_proto_depIdxs = []int32{
 	6,  // 23: factcheck.v1.GetAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
 	6,  // 24: factcheck.v1.ListAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
 	6,  // 25: factcheck.v1.UpdateAnnotationRequest.annotation:type_name -> factcheck.v1.Annotation
-	38, // 26: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	46, // 26: factcheck.v1.UpdateAnnotationRequest.update_mask:type_name -> google.protobuf.FieldMask
 	6,  // 27: factcheck.v1.UpdateAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
 	6,  // 28: factcheck.v1.UndeleteAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
 	15, // 29: factcheck.v1.BatchCreateAnnotationsRequest.requests:type_name -> factcheck.v1.CreateAnnotationRequest
 	6,  // 30: factcheck.v1.BatchCreateAnnotationsResponse.annotations:type_name -> factcheck.v1.Annotation
 	6,  // 31: factcheck.v1.AnnotationRevision.annotation:type_name -> factcheck.v1.Annotation
-	37, // 32: factcheck.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
+	45, // 32: factcheck.v1.AnnotationRevision.create_time:type_name -> google.protobuf.Timestamp
 	5,  // 33: factcheck.v1.AnnotationRevision.cause:type_name -> factcheck.v1.AnnotationRevision.Cause
 	29, // 34: factcheck.v1.ListAnnotationRevisionsResponse.revisions:type_name -> factcheck.v1.AnnotationRevision
 	29, // 35: factcheck.v1.GetAnnotationRevisionResponse.revision:type_name -> factcheck.v1.AnnotationRevision
 	6,  // 36: factcheck.v1.RollbackAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
-	15, // 37: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
-	17, // 38: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
-	19, // 39: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
-	21, // 40: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
-	23, // 41: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
-	25, // 42: factcheck.v1.AnnotationService.UndeleteAnnotation:input_type -> factcheck.v1.UndeleteAnnotationRequest
-	27, // 43: factcheck.v1.AnnotationService.BatchCreateAnnotations:input_type -> factcheck.v1.BatchCreateAnnotationsRequest
-	30, // 44: factcheck.v1.AnnotationService.ListAnnotationRevisions:input_type -> factcheck.v1.ListAnnotationRevisionsRequest
-	32, // 45: factcheck.v1.AnnotationService.GetAnnotationRevision:input_type -> factcheck.v1.GetAnnotationRevisionRequest
-	34, // 46: factcheck.v1.AnnotationService.RollbackAnnotation:input_type -> factcheck.v1.RollbackAnnotationRequest
-	16, // 47: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
-	18, // 48: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
-	20, // 49: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
-	22, // 50: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
-	24, // 51: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
-	26, // 52: factcheck.v1.AnnotationService.UndeleteAnnotation:output_type -> factcheck.v1.UndeleteAnnotationResponse
-	28, // 53: factcheck.v1.AnnotationService.BatchCreateAnnotations:output_type -> factcheck.v1.BatchCreateAnnotationsResponse
-	31, // 54: factcheck.v1.AnnotationService.ListAnnotationRevisions:output_type -> factcheck.v1.ListAnnotationRevisionsResponse
-	33, // 55: factcheck.v1.AnnotationService.GetAnnotationRevision:output_type -> factcheck.v1.GetAnnotationRevisionResponse
-	35, // 56: factcheck.v1.AnnotationService.RollbackAnnotation:output_type -> factcheck.v1.RollbackAnnotationResponse
-	47, // [47:57] is the sub-list for method output_type
-	37, // [37:47] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	6,  // 37: factcheck.v1.SubmitAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 38: factcheck.v1.ReturnAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 39: factcheck.v1.PublishAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	6,  // 40: factcheck.v1.RetractAnnotationResponse.annotation:type_name -> factcheck.v1.Annotation
+	15, // 41: factcheck.v1.AnnotationService.CreateAnnotation:input_type -> factcheck.v1.CreateAnnotationRequest
+	17, // 42: factcheck.v1.AnnotationService.GetAnnotation:input_type -> factcheck.v1.GetAnnotationRequest
+	19, // 43: factcheck.v1.AnnotationService.ListAnnotations:input_type -> factcheck.v1.ListAnnotationsRequest
+	21, // 44: factcheck.v1.AnnotationService.UpdateAnnotation:input_type -> factcheck.v1.UpdateAnnotationRequest
+	23, // 45: factcheck.v1.AnnotationService.DeleteAnnotation:input_type -> factcheck.v1.DeleteAnnotationRequest
+	25, // 46: factcheck.v1.AnnotationService.UndeleteAnnotation:input_type -> factcheck.v1.UndeleteAnnotationRequest
+	27, // 47: factcheck.v1.AnnotationService.BatchCreateAnnotations:input_type -> factcheck.v1.BatchCreateAnnotationsRequest
+	30, // 48: factcheck.v1.AnnotationService.ListAnnotationRevisions:input_type -> factcheck.v1.ListAnnotationRevisionsRequest
+	32, // 49: factcheck.v1.AnnotationService.GetAnnotationRevision:input_type -> factcheck.v1.GetAnnotationRevisionRequest
+	34, // 50: factcheck.v1.AnnotationService.RollbackAnnotation:input_type -> factcheck.v1.RollbackAnnotationRequest
+	36, // 51: factcheck.v1.AnnotationService.SubmitAnnotation:input_type -> factcheck.v1.SubmitAnnotationRequest
+	38, // 52: factcheck.v1.AnnotationService.ReturnAnnotation:input_type -> factcheck.v1.ReturnAnnotationRequest
+	40, // 53: factcheck.v1.AnnotationService.PublishAnnotation:input_type -> factcheck.v1.PublishAnnotationRequest
+	42, // 54: factcheck.v1.AnnotationService.RetractAnnotation:input_type -> factcheck.v1.RetractAnnotationRequest
+	16, // 55: factcheck.v1.AnnotationService.CreateAnnotation:output_type -> factcheck.v1.CreateAnnotationResponse
+	18, // 56: factcheck.v1.AnnotationService.GetAnnotation:output_type -> factcheck.v1.GetAnnotationResponse
+	20, // 57: factcheck.v1.AnnotationService.ListAnnotations:output_type -> factcheck.v1.ListAnnotationsResponse
+	22, // 58: factcheck.v1.AnnotationService.UpdateAnnotation:output_type -> factcheck.v1.UpdateAnnotationResponse
+	24, // 59: factcheck.v1.AnnotationService.DeleteAnnotation:output_type -> factcheck.v1.DeleteAnnotationResponse
+	26, // 60: factcheck.v1.AnnotationService.UndeleteAnnotation:output_type -> factcheck.v1.UndeleteAnnotationResponse
+	28, // 61: factcheck.v1.AnnotationService.BatchCreateAnnotations:output_type -> factcheck.v1.BatchCreateAnnotationsResponse
+	31, // 62: factcheck.v1.AnnotationService.ListAnnotationRevisions:output_type -> factcheck.v1.ListAnnotationRevisionsResponse
+	33, // 63: factcheck.v1.AnnotationService.GetAnnotationRevision:output_type -> factcheck.v1.GetAnnotationRevisionResponse
+	35, // 64: factcheck.v1.AnnotationService.RollbackAnnotation:output_type -> factcheck.v1.RollbackAnnotationResponse
+	37, // 65: factcheck.v1.AnnotationService.SubmitAnnotation:output_type -> factcheck.v1.SubmitAnnotationResponse
+	39, // 66: factcheck.v1.AnnotationService.ReturnAnnotation:output_type -> factcheck.v1.ReturnAnnotationResponse
+	41, // 67: factcheck.v1.AnnotationService.PublishAnnotation:output_type -> factcheck.v1.PublishAnnotationResponse
+	43, // 68: factcheck.v1.AnnotationService.RetractAnnotation:output_type -> factcheck.v1.RetractAnnotationResponse
+	55, // [55:69] is the sub-list for method output_type
+	41, // [41:55] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_annotation_proto_init() }
@@ -2747,7 +3259,7 @@ func file_factcheck_v1_annotation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_annotation_proto_rawDesc), len(file_factcheck_v1_annotation_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   31,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,10 @@ const (
 	AnnotationService_ListAnnotationRevisions_FullMethodName = "/factcheck.v1.AnnotationService/ListAnnotationRevisions"
 	AnnotationService_GetAnnotationRevision_FullMethodName   = "/factcheck.v1.AnnotationService/GetAnnotationRevision"
 	AnnotationService_RollbackAnnotation_FullMethodName      = "/factcheck.v1.AnnotationService/RollbackAnnotation"
+	AnnotationService_SubmitAnnotation_FullMethodName        = "/factcheck.v1.AnnotationService/SubmitAnnotation"
+	AnnotationService_ReturnAnnotation_FullMethodName        = "/factcheck.v1.AnnotationService/ReturnAnnotation"
+	AnnotationService_PublishAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/PublishAnnotation"
+	AnnotationService_RetractAnnotation_FullMethodName       = "/factcheck.v1.AnnotationService/RetractAnnotation"
 )
 
 // AnnotationServiceClient is the client API for AnnotationService service.
@@ -88,6 +92,20 @@ type AnnotationServiceClient interface {
 	// cited source has been deleted since (SOURCE_NOT_FOUND). A stale etag
 	// fails with ABORTED.
 	RollbackAnnotation(ctx context.Context, in *RollbackAnnotationRequest, opts ...grpc.CallOption) (*RollbackAnnotationResponse, error)
+	// SubmitAnnotation sends a draft for review: STATE_DRAFT → STATE_IN_REVIEW.
+	// Its author or an editor may submit it.
+	SubmitAnnotation(ctx context.Context, in *SubmitAnnotationRequest, opts ...grpc.CallOption) (*SubmitAnnotationResponse, error)
+	// ReturnAnnotation sends an annotation in review back to its author with a
+	// note saying what to change: STATE_IN_REVIEW → STATE_DRAFT. ROLE_EDITOR.
+	ReturnAnnotation(ctx context.Context, in *ReturnAnnotationRequest, opts ...grpc.CallOption) (*ReturnAnnotationResponse, error)
+	// PublishAnnotation publishes an annotation in review: STATE_IN_REVIEW →
+	// STATE_PUBLISHED. It needs a verdict rating and rationale and at least one
+	// citation (FAILED_PRECONDITION naming what is missing), and an editor who
+	// is not the annotation's author (four eyes: PERMISSION_DENIED).
+	PublishAnnotation(ctx context.Context, in *PublishAnnotationRequest, opts ...grpc.CallOption) (*PublishAnnotationResponse, error)
+	// RetractAnnotation withdraws a published annotation, with the reason
+	// readers will see: STATE_PUBLISHED → STATE_RETRACTED. ROLE_EDITOR.
+	RetractAnnotation(ctx context.Context, in *RetractAnnotationRequest, opts ...grpc.CallOption) (*RetractAnnotationResponse, error)
 }
 
 type annotationServiceClient struct {
@@ -198,6 +216,46 @@ func (c *annotationServiceClient) RollbackAnnotation(ctx context.Context, in *Ro
 	return out, nil
 }
 
+func (c *annotationServiceClient) SubmitAnnotation(ctx context.Context, in *SubmitAnnotationRequest, opts ...grpc.CallOption) (*SubmitAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitAnnotationResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_SubmitAnnotation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *annotationServiceClient) ReturnAnnotation(ctx context.Context, in *ReturnAnnotationRequest, opts ...grpc.CallOption) (*ReturnAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReturnAnnotationResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_ReturnAnnotation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *annotationServiceClient) PublishAnnotation(ctx context.Context, in *PublishAnnotationRequest, opts ...grpc.CallOption) (*PublishAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishAnnotationResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_PublishAnnotation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *annotationServiceClient) RetractAnnotation(ctx context.Context, in *RetractAnnotationRequest, opts ...grpc.CallOption) (*RetractAnnotationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetractAnnotationResponse)
+	err := c.cc.Invoke(ctx, AnnotationService_RetractAnnotation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnnotationServiceServer is the server API for AnnotationService service.
 // All implementations must embed UnimplementedAnnotationServiceServer
 // for forward compatibility.
@@ -255,6 +313,20 @@ type AnnotationServiceServer interface {
 	// cited source has been deleted since (SOURCE_NOT_FOUND). A stale etag
 	// fails with ABORTED.
 	RollbackAnnotation(context.Context, *RollbackAnnotationRequest) (*RollbackAnnotationResponse, error)
+	// SubmitAnnotation sends a draft for review: STATE_DRAFT → STATE_IN_REVIEW.
+	// Its author or an editor may submit it.
+	SubmitAnnotation(context.Context, *SubmitAnnotationRequest) (*SubmitAnnotationResponse, error)
+	// ReturnAnnotation sends an annotation in review back to its author with a
+	// note saying what to change: STATE_IN_REVIEW → STATE_DRAFT. ROLE_EDITOR.
+	ReturnAnnotation(context.Context, *ReturnAnnotationRequest) (*ReturnAnnotationResponse, error)
+	// PublishAnnotation publishes an annotation in review: STATE_IN_REVIEW →
+	// STATE_PUBLISHED. It needs a verdict rating and rationale and at least one
+	// citation (FAILED_PRECONDITION naming what is missing), and an editor who
+	// is not the annotation's author (four eyes: PERMISSION_DENIED).
+	PublishAnnotation(context.Context, *PublishAnnotationRequest) (*PublishAnnotationResponse, error)
+	// RetractAnnotation withdraws a published annotation, with the reason
+	// readers will see: STATE_PUBLISHED → STATE_RETRACTED. ROLE_EDITOR.
+	RetractAnnotation(context.Context, *RetractAnnotationRequest) (*RetractAnnotationResponse, error)
 	mustEmbedUnimplementedAnnotationServiceServer()
 }
 
@@ -294,6 +366,18 @@ func (UnimplementedAnnotationServiceServer) GetAnnotationRevision(context.Contex
 }
 func (UnimplementedAnnotationServiceServer) RollbackAnnotation(context.Context, *RollbackAnnotationRequest) (*RollbackAnnotationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RollbackAnnotation not implemented")
+}
+func (UnimplementedAnnotationServiceServer) SubmitAnnotation(context.Context, *SubmitAnnotationRequest) (*SubmitAnnotationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitAnnotation not implemented")
+}
+func (UnimplementedAnnotationServiceServer) ReturnAnnotation(context.Context, *ReturnAnnotationRequest) (*ReturnAnnotationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReturnAnnotation not implemented")
+}
+func (UnimplementedAnnotationServiceServer) PublishAnnotation(context.Context, *PublishAnnotationRequest) (*PublishAnnotationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishAnnotation not implemented")
+}
+func (UnimplementedAnnotationServiceServer) RetractAnnotation(context.Context, *RetractAnnotationRequest) (*RetractAnnotationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetractAnnotation not implemented")
 }
 func (UnimplementedAnnotationServiceServer) mustEmbedUnimplementedAnnotationServiceServer() {}
 func (UnimplementedAnnotationServiceServer) testEmbeddedByValue()                           {}
@@ -496,6 +580,78 @@ func _AnnotationService_RollbackAnnotation_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnnotationService_SubmitAnnotation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitAnnotationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).SubmitAnnotation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_SubmitAnnotation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).SubmitAnnotation(ctx, req.(*SubmitAnnotationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AnnotationService_ReturnAnnotation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReturnAnnotationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).ReturnAnnotation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_ReturnAnnotation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).ReturnAnnotation(ctx, req.(*ReturnAnnotationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AnnotationService_PublishAnnotation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishAnnotationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).PublishAnnotation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_PublishAnnotation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).PublishAnnotation(ctx, req.(*PublishAnnotationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AnnotationService_RetractAnnotation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetractAnnotationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnnotationServiceServer).RetractAnnotation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnnotationService_RetractAnnotation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnnotationServiceServer).RetractAnnotation(ctx, req.(*RetractAnnotationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnnotationService_ServiceDesc is the grpc.ServiceDesc for AnnotationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -542,6 +698,22 @@ var AnnotationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RollbackAnnotation",
 			Handler:    _AnnotationService_RollbackAnnotation_Handler,
+		},
+		{
+			MethodName: "SubmitAnnotation",
+			Handler:    _AnnotationService_SubmitAnnotation_Handler,
+		},
+		{
+			MethodName: "ReturnAnnotation",
+			Handler:    _AnnotationService_ReturnAnnotation_Handler,
+		},
+		{
+			MethodName: "PublishAnnotation",
+			Handler:    _AnnotationService_PublishAnnotation_Handler,
+		},
+		{
+			MethodName: "RetractAnnotation",
+			Handler:    _AnnotationService_RetractAnnotation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

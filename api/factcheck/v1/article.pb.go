@@ -947,7 +947,7 @@ type ArticleRevision struct {
 	// revisions were kept, its text of that time is its only revision, dated
 	// the article's last update.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	// Output only. Who changed the text (empty until authentication exists).
+	// Output only. Who changed the text, `reviewers/{reviewer}`.
 	Actor         string `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

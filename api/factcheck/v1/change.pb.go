@@ -118,7 +118,8 @@ type Change struct {
 	// When the write happened: the resource's update_time, or the time of the
 	// delete.
 	ChangeTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=change_time,json=changeTime,proto3" json:"change_time,omitempty"`
-	// Who made the write; empty until the server authenticates callers.
+	// Who made the write, `reviewers/{reviewer}` (`system/purge` for the purge
+	// sweep).
 	Actor string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
 	// For TYPE_UPDATED, TYPE_REANCHORED and TYPE_CLAIM_TEXT_CHANGED: the fields
 	// whose values changed, as update_mask paths (`verdict.rating`,

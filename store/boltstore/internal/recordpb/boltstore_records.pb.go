@@ -661,7 +661,10 @@ type AnnotationRevision struct {
 	// For a rollback: the revision whose content it restored.
 	RestoredRevisionId int32 `protobuf:"varint,6,opt,name=restored_revision_id,json=restoredRevisionId,proto3" json:"restored_revision_id,omitempty"`
 	// store.RevisionCause
-	Cause         int32 `protobuf:"varint,7,opt,name=cause,proto3" json:"cause,omitempty"`
+	Cause int32 `protobuf:"varint,7,opt,name=cause,proto3" json:"cause,omitempty"`
+	// WriteInfo.Note of the write (since schema 7): a correction note, or why
+	// the annotation was returned or retracted.
+	Note          string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -743,6 +746,13 @@ func (x *AnnotationRevision) GetCause() int32 {
 		return x.Cause
 	}
 	return 0
+}
+
+func (x *AnnotationRevision) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
 }
 
 // Claim is store.Claim.
@@ -1223,7 +1233,7 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"textSha256\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x14\n" +
-	"\x05actor\x18\x05 \x01(\tR\x05actor\"\xb1\x02\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\"\xc5\x02\n" +
 	"\x12AnnotationRevision\x12\x1f\n" +
 	"\vrevision_id\x18\x01 \x01(\x05R\n" +
 	"revisionId\x12>\n" +
@@ -1234,7 +1244,8 @@ const file_boltstore_records_proto_rawDesc = "" +
 	"\vfield_paths\x18\x05 \x03(\tR\n" +
 	"fieldPaths\x120\n" +
 	"\x14restored_revision_id\x18\x06 \x01(\x05R\x12restoredRevisionId\x12\x14\n" +
-	"\x05cause\x18\a \x01(\x05R\x05cause\"\xfd\x01\n" +
+	"\x05cause\x18\a \x01(\x05R\x05cause\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\"\xfd\x01\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12#\n" +
 	"\rclaimant_name\x18\x02 \x01(\tR\fclaimantName\x12#\n" +
