@@ -5,8 +5,9 @@
 // back into the store's sentinel errors, so callers write
 // errors.Is(err, store.ErrNotFound) on both sides of the wire.
 //
-// Bulk and Admin expose BulkService and AdminService on the same connection
-// and with the same error conversion, so one Client serves a tool whole.
+// Bulk, Admin, Changes, Reviewers and Audit expose the other services on the
+// same connection and with the same error conversion, so one Client serves a
+// tool whole.
 //
 // It depends on the API (api/factcheck/v1) and on store for the error
 // vocabulary only; it never imports the server.
@@ -100,6 +101,8 @@ type Client struct {
 	bulk        factcheckv1.BulkServiceClient
 	admin       factcheckv1.AdminServiceClient
 	changes     factcheckv1.ChangeServiceClient
+	reviewers   factcheckv1.ReviewerServiceClient
+	audit       factcheckv1.AuditServiceClient
 	health      healthpb.HealthClient
 }
 
@@ -163,6 +166,8 @@ func newClient(conn grpc.ClientConnInterface) *Client {
 		bulk:        factcheckv1.NewBulkServiceClient(cc),
 		admin:       factcheckv1.NewAdminServiceClient(cc),
 		changes:     factcheckv1.NewChangeServiceClient(cc),
+		reviewers:   factcheckv1.NewReviewerServiceClient(cc),
+		audit:       factcheckv1.NewAuditServiceClient(cc),
 		health:      healthpb.NewHealthClient(cc),
 	}
 }
@@ -196,6 +201,15 @@ func (c *Client) Admin() factcheckv1.AdminServiceClient { return c.admin }
 // Reason(err) "WATCH_TOO_SLOW", and its ErrorInfo metadata
 // (resume_after_sequence) says where to resume.
 func (c *Client) Changes() factcheckv1.ChangeServiceClient { return c.changes }
+
+// Reviewers returns the ReviewerService client: reviewers, their roles and
+// tokens (ROLE_ADMIN), and GetCurrentReviewer, "who am I", for every role.
+// A call refused by the auth layer has the store's sentinel too:
+// errors.Is(err, store.ErrUnauthenticated) or store.ErrPermissionDenied.
+func (c *Client) Reviewers() factcheckv1.ReviewerServiceClient { return c.reviewers }
+
+// Audit returns the AuditService client, the audit log (ROLE_ADMIN).
+func (c *Client) Audit() factcheckv1.AuditServiceClient { return c.audit }
 
 // Conn returns the connection with the client's error conversion, for
 // services this package does not wrap (a newer API version, a newsroom's

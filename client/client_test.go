@@ -33,11 +33,20 @@ func TestMain(m *testing.M) {
 }
 
 // serve starts the real server over a real bbolt file and returns its
-// address.
-func serve(t *testing.T) string {
+// address and the secret of a token of its admin, as factcheckd's bootstrap
+// makes them.
+func serve(t *testing.T) (addr, token string) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "factcheck.db"), boltstore.Options{NoSync: true})
 	if err != nil {
+		t.Fatal(err)
+	}
+	token, err = server.NewTokenSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.BootstrapReviewer(t.Context(), &store.Reviewer{ID: "admin", Role: store.RoleAdmin},
+		&store.Token{ReviewerID: "admin", SecretHash: server.HashSecret(token)}); err != nil {
 		t.Fatal(err)
 	}
 	srv := server.New(st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -45,7 +54,7 @@ func serve(t *testing.T) string {
 		if err := st.Close(); err != nil {
 			t.Error(err)
 		}
-	})
+	}), token
 }
 
 func listen(t *testing.T, srv *grpc.Server, after func()) string {
@@ -86,7 +95,8 @@ func newClient(t *testing.T, addr string, opts ...client.Option) *client.Client 
 // TestStoreErrors: every store sentinel survives the round trip, and the
 // error is still a status with its details.
 func TestStoreErrors(t *testing.T) {
-	c := newClient(t, serve(t), client.WithWaitReady())
+	addr, token := serve(t)
+	c := newClient(t, addr, client.WithWaitReady(), client.WithToken(token))
 	ctx := ctxT(t)
 	art, err := c.Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{ArticleId: "shafaq-talks", Article: &factcheckv1.Article{
 		Url: "https://shafaq.example/en/talks", Text: "The Washington Post reported that talks have been ongoing.",
@@ -228,13 +238,14 @@ func TestStoreErrors(t *testing.T) {
 // TestReadyAndClose: Ready reports a serving server and fails once it is
 // gone; a connection passed to NewFromConn stays the caller's.
 func TestReadyAndClose(t *testing.T) {
-	addr := serve(t)
+	addr, token := serve(t)
 	c := newClient(t, addr)
 	if err := c.Ready(ctxT(t)); err != nil {
 		t.Fatalf("Ready: %v", err)
 	}
 
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(token)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,8 +297,8 @@ func TestNotServing(t *testing.T) {
 	}
 }
 
-// TestToken: WithToken sends a bearer token on every call, and the real
-// server accepts it.
+// TestToken: WithToken sends a bearer token on every call, the real server
+// accepts it, and Reviewers and Audit reach their services.
 func TestToken(t *testing.T) {
 	got := make(chan metadata.MD, 1)
 	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
@@ -308,18 +319,62 @@ func TestToken(t *testing.T) {
 		t.Errorf("authorization = %v", md.Get("authorization"))
 	}
 
-	withToken := newClient(t, serve(t), client.WithToken("s3cret"))
+	addr, token := serve(t)
+	withToken := newClient(t, addr, client.WithToken(token))
 	if _, err := withToken.Sources().ListSources(ctxT(t), &factcheckv1.ListSourcesRequest{}); err != nil {
 		t.Errorf("the server refused a call with a token: %v", err)
 	}
+	me, err := withToken.Reviewers().GetCurrentReviewer(ctxT(t), &factcheckv1.GetCurrentReviewerRequest{})
+	if err != nil || me.GetReviewer().GetName() != "reviewers/admin" {
+		t.Errorf("GetCurrentReviewer: %v %v", me, err)
+	}
+	if v, err := withToken.Audit().VerifyAuditLog(ctxT(t), &factcheckv1.VerifyAuditLogRequest{}); err != nil || !v.GetValid() {
+		t.Errorf("VerifyAuditLog: %v %v", v, err)
+	}
+
+	// Refusals convert to the store's sentinels like every other error.
+	_, err = newClient(t, addr).Sources().ListSources(ctxT(t), &factcheckv1.ListSourcesRequest{})
+	if !errors.Is(err, store.ErrUnauthenticated) || client.Reason(err) != "TOKEN_MISSING" {
+		t.Errorf("without a token: %v (reason %q), want ErrUnauthenticated TOKEN_MISSING", err, client.Reason(err))
+	}
+	created, err := withToken.Reviewers().CreateToken(ctxT(t), &factcheckv1.CreateTokenRequest{Parent: "reviewers/admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := withToken.Reviewers().CreateReviewer(ctxT(t), &factcheckv1.CreateReviewerRequest{
+		ReviewerId: "vera", Reviewer: &factcheckv1.Reviewer{Role: factcheckv1.Reviewer_ROLE_VIEWER}}); err != nil {
+		t.Fatal(err)
+	}
+	viewerToken, err := withToken.Reviewers().CreateToken(ctxT(t), &factcheckv1.CreateTokenRequest{Parent: "reviewers/vera"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newClient(t, addr, client.WithToken(viewerToken.GetSecret())).Audit().VerifyAuditLog(ctxT(t), &factcheckv1.VerifyAuditLogRequest{})
+	if !errors.Is(err, store.ErrPermissionDenied) || client.Reason(err) != "PERMISSION_DENIED" {
+		t.Errorf("a viewer reading the audit log: %v, want ErrPermissionDenied", err)
+	}
+	if _, err := newClient(t, addr, client.WithToken(created.GetSecret())).Reviewers().GetCurrentReviewer(ctxT(t), &factcheckv1.GetCurrentReviewerRequest{}); err != nil {
+		t.Errorf("a token made through the client: %v", err)
+	}
 }
+
+// bearer sends a token with grpc-go's own dial options, for connections
+// the test makes itself.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
 
 // TestBulkAndAdmin: Bulk and Admin reach the real services on the client's
 // connection, their stream errors convert to store sentinels like the
 // unary ones, and a backup taken through Admin opens as a database holding
 // what was imported.
 func TestBulkAndAdmin(t *testing.T) {
-	c := newClient(t, serve(t))
+	addr, token := serve(t)
+	c := newClient(t, addr, client.WithToken(token))
 	ctx := ctxT(t)
 
 	imp, err := c.Bulk().Import(ctx)
@@ -411,7 +466,8 @@ func TestBulkAndAdmin(t *testing.T) {
 
 // TestConn: the raw connection converts errors too, for stubs made on it.
 func TestConn(t *testing.T) {
-	c := newClient(t, serve(t))
+	addr, token := serve(t)
+	c := newClient(t, addr, client.WithToken(token))
 	_, err := factcheckv1.NewSourceServiceClient(c.Conn()).GetSource(ctxT(t), &factcheckv1.GetSourceRequest{Name: "sources/nope"})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetSource through Conn: %v, want ErrNotFound", err)
@@ -421,20 +477,20 @@ func TestConn(t *testing.T) {
 // TestMaxRecvMsgBytes: a response over the limit fails on the client's
 // side; the default limit takes an article of the largest size allowed.
 func TestMaxRecvMsgBytes(t *testing.T) {
-	addr := serve(t)
+	addr, token := serve(t)
 	ctx := ctxT(t)
 	big := strings.Repeat("word ", 200_000) // 1 MB, a long article
-	if _, err := newClient(t, addr).Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{
+	if _, err := newClient(t, addr, client.WithToken(token)).Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{
 		ArticleId: "long", Article: &factcheckv1.Article{Url: "https://a.example/long", Text: big},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	get := &factcheckv1.GetArticleRequest{Name: "articles/long", View: factcheckv1.ArticleView_ARTICLE_VIEW_FULL}
-	small := newClient(t, addr, client.WithMaxRecvMsgBytes(64<<10))
+	small := newClient(t, addr, client.WithToken(token), client.WithMaxRecvMsgBytes(64<<10))
 	if _, err := small.Articles().GetArticle(ctx, get); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("1 MB article with a 64 KiB limit: %v, want RESOURCE_EXHAUSTED", err)
 	}
-	resp, err := newClient(t, addr, client.WithMaxRecvMsgBytes(0)).Articles().GetArticle(ctx, get)
+	resp, err := newClient(t, addr, client.WithToken(token), client.WithMaxRecvMsgBytes(0)).Articles().GetArticle(ctx, get)
 	if err != nil || len(resp.GetArticle().GetText()) != len(big) {
 		t.Errorf("1 MB article with the default limit: %d bytes, %v", len(resp.GetArticle().GetText()), err)
 	}
@@ -469,7 +525,8 @@ func TestUserAgent(t *testing.T) {
 // TestChanges reads the change feed through the client: the list, a watch
 // that sees the backlog, and a bad filter converted to a store error.
 func TestChanges(t *testing.T) {
-	c := newClient(t, serve(t))
+	addr, token := serve(t)
+	c := newClient(t, addr, client.WithToken(token))
 	ctx := ctxT(t)
 	art, err := c.Articles().CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{Url: "https://a.example/feed", Text: "text"}})
 	if err != nil {

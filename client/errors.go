@@ -39,6 +39,8 @@ var kinds = map[codes.Code]error{
 	codes.Aborted:            store.ErrConflict,
 	codes.FailedPrecondition: store.ErrFailedPrecondition,
 	codes.InvalidArgument:    store.ErrInvalidArgument,
+	codes.PermissionDenied:   store.ErrPermissionDenied,
+	codes.Unauthenticated:    store.ErrUnauthenticated,
 }
 
 // convert wraps a status error in *Error when its code has a store or

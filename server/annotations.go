@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/filter"
 )
 
 type annotationService struct {
@@ -31,6 +33,9 @@ func (s *annotationService) CreateAnnotation(ctx context.Context, req *factcheck
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if err := mayCreateIn(callerFrom(ctx), req.GetAnnotation().GetState()); err != nil {
+		return nil, err
+	}
 	a := annotationFromProto(req.GetAnnotation())
 	a.ArticleID = articleID
 	a.ID = req.GetAnnotationId()
@@ -47,7 +52,7 @@ func (s *annotationService) GetAnnotation(ctx context.Context, req *factcheckv1.
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	a, err := s.st.GetAnnotation(ctx, articleID, id)
+	a, err := getVisible(ctx, s.st, callerFrom(ctx), articleID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -61,12 +66,16 @@ func (s *annotationService) ListAnnotations(ctx context.Context, req *factcheckv
 	order := v.orderBy("order_by", req.GetOrderBy())
 	expr := v.filter("filter", req.GetFilter(), store.AnnotationFilterSchema,
 		"`state = STATE_PUBLISHED AND verdict.rating = RATING_FALSE`")
-	fp := pageQuery{method: "ListAnnotations", parent: req.GetParent(), filter: req.GetFilter(), order: order, showDeleted: req.GetShowDeleted()}.fingerprint()
+	// The caller's visibility joins the filter rather than sifting the
+	// page afterwards, so pages stay full and the page token (bound to it
+	// too) positions within what the caller sees.
+	vis := visibilityFilter(callerFrom(ctx))
+	fp := pageQuery{method: "ListAnnotations", parent: req.GetParent(), filter: req.GetFilter(), order: order, showDeleted: req.GetShowDeleted()}.boundTo(vis).fingerprint()
 	token := v.pageToken("page_token", req.GetPageToken(), fp)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	anns, next, err := s.st.ListAnnotations(ctx, articleID, store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token, ShowDeleted: req.GetShowDeleted()})
+	anns, next, err := s.st.ListAnnotations(ctx, articleID, store.ListQuery{Filter: restrict(expr, vis), OrderBy: store.OrderBy(order), PageSize: size, PageToken: token, ShowDeleted: req.GetShowDeleted()})
 	if err != nil {
 		return nil, err
 	}
@@ -88,13 +97,47 @@ func (s *annotationService) UpdateAnnotation(ctx context.Context, req *factcheck
 	v.etag("annotation.etag", msg.GetEtag())
 	paths := annotationMask.resolve(&v, req.GetUpdateMask(), msg)
 	v.annotation("annotation", msg, coveredBy(paths))
+	note := req.GetCorrectionNote()
+	if note != "" {
+		v.text("correction_note", note, maxNoteChars)
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	out, err := s.st.UpdateAnnotation(ctx, articleID, id, msg.GetEtag(), func(a *store.Annotation) error {
+	// The state changes only through the workflow methods. A state sent
+	// anyway must be the current one (`*` with the annotation as read, say);
+	// unset, it means no change.
+	wantState := store.StateUnspecified
+	if coveredBy(paths)("state") {
+		wantState = store.AnnotationState(msg.GetState())
+		paths = slices.DeleteFunc(paths, func(p string) bool { return p == "state" })
+	}
+	c := callerFrom(ctx)
+	if note != "" {
+		w := store.WriteInfoFrom(ctx)
+		w.Note = note
+		ctx = store.WithWriteInfo(ctx, w)
+	}
+	out, err := s.update(ctx, c, articleID, id, msg.GetEtag(), func(a *store.Annotation) error {
+		if err := mayEdit(c, a, "edit"); err != nil {
+			return err
+		}
+		if wantState != store.StateUnspecified && wantState != a.State {
+			return store.Invalid(reasonStateChangeNotAllowed, "state", fmt.Sprintf(
+				"cannot change %s to %s: UpdateAnnotation keeps the state; use SubmitAnnotation, ReturnAnnotation, PublishAnnotation or RetractAnnotation, and leave state out of the update",
+				a.State, wantState))
+		}
+		if (a.State == store.StatePublished || a.State == store.StateRetracted) && strings.TrimSpace(note) == "" {
+			return correctionNoteRequired(a)
+		}
 		annotationMask.apply(paths, msg, a)
 		return nil
 	})
+	var se *store.Error
+	if errors.As(err, &se) && se.Reason == reasonCorrectionNoteRequired {
+		// A field of the request, not of the annotation.
+		return nil, err
+	}
 	if err != nil {
 		return nil, inField("annotation", err)
 	}
@@ -108,7 +151,22 @@ func (s *annotationService) DeleteAnnotation(ctx context.Context, req *factcheck
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if err := s.st.DeleteAnnotation(ctx, articleID, id, req.GetEtag()); err != nil {
+	etag := req.GetEtag()
+	if c := callerFrom(ctx); !c.has(PermAnnotationsEditAny) {
+		a, err := getVisible(ctx, s.st, c, articleID, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := mayEdit(c, a, "delete"); err != nil {
+			return nil, err
+		}
+		// Deleting with the etag just checked makes a change in between
+		// (a submit, say) fail with ABORTED rather than slip through.
+		if etag == "" {
+			etag = a.Etag
+		}
+	}
+	if err := s.st.DeleteAnnotation(ctx, articleID, id, etag); err != nil {
 		return nil, err
 	}
 	return &factcheckv1.DeleteAnnotationResponse{}, nil
@@ -162,6 +220,12 @@ func (s *annotationService) BatchCreateAnnotations(ctx context.Context, req *fac
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	c := callerFrom(ctx)
+	for i, r := range reqs {
+		if err := mayCreateIn(c, r.GetAnnotation().GetState()); err != nil {
+			return nil, batchItemError(&store.ItemError{Collection: "annotations", Index: i, Err: err})
+		}
+	}
 	out, err := s.st.CreateAnnotations(ctx, anns)
 	if err != nil {
 		return nil, batchItemError(err)
@@ -201,19 +265,44 @@ func (s *annotationService) ListAnnotationRevisions(ctx context.Context, req *fa
 	articleID, id := v.annotationName("parent", req.GetParent())
 	size := v.pageSize("page_size", req.GetPageSize())
 	oldestFirst := v.revisionOrder("order_by", req.GetOrderBy(), "revision_id")
-	fp := pageQuery{method: "ListAnnotationRevisions", parent: req.GetParent(), order: orderSpec{Desc: !oldestFirst}}.fingerprint()
+	c := callerFrom(ctx)
+	publicOnly := !c.has(PermAnnotationsReadUnpublished)
+	var bound filter.Expr
+	if publicOnly {
+		bound = visibilityFilter(c)
+	}
+	fp := pageQuery{method: "ListAnnotationRevisions", parent: req.GetParent(), order: orderSpec{Desc: !oldestFirst}}.boundTo(bound).fingerprint()
 	token := v.pageToken("page_token", req.GetPageToken(), fp)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	revs, next, err := s.st.ListAnnotationRevisions(ctx, articleID, id, store.RevisionQuery{PageSize: size, PageToken: token, OldestFirst: oldestFirst})
-	if err != nil {
+	if _, err := getVisible(ctx, s.st, c, articleID, id); err != nil {
 		return nil, err
 	}
-	resp := &factcheckv1.ListAnnotationRevisionsResponse{NextPageToken: encodePageToken(fp, next)}
-	for _, r := range revs {
-		resp.Revisions = append(resp.Revisions, annotationRevisionToProto(r))
+	resp := &factcheckv1.ListAnnotationRevisionsResponse{}
+	// A caller who sees only public revisions gets the others sifted out.
+	// The store has no filter for revisions, so the page is filled from
+	// further store pages, each asking for what is still missing (a store
+	// page is used whole, so its token stays right), up to
+	// maxRevisionsScanned revisions per call; a page may then come back
+	// short, with a token to go on.
+	scanned := 0
+	for {
+		revs, next, err := s.st.ListAnnotationRevisions(ctx, articleID, id, store.RevisionQuery{PageSize: size - len(resp.Revisions), PageToken: token, OldestFirst: oldestFirst})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range revs {
+			if publicRevision(c, r) {
+				resp.Revisions = append(resp.Revisions, annotationRevisionToProto(r))
+			}
+		}
+		token, scanned = next, scanned+len(revs)
+		if !publicOnly || len(resp.Revisions) >= size || next == "" || len(revs) == 0 || scanned >= maxRevisionsScanned {
+			break
+		}
 	}
+	resp.NextPageToken = encodePageToken(fp, token)
 	return resp, nil
 }
 
@@ -223,9 +312,17 @@ func (s *annotationService) GetAnnotationRevision(ctx context.Context, req *fact
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	c := callerFrom(ctx)
+	if _, err := getVisible(ctx, s.st, c, articleID, id); err != nil {
+		return nil, err
+	}
+	name := store.AnnotationRevisionName(articleID, id, n)
 	r, err := s.st.GetAnnotationRevision(ctx, articleID, id, n)
 	if err != nil {
-		return nil, err
+		return nil, hideRevisionRange(c, err, name)
+	}
+	if !publicRevision(c, r) {
+		return nil, store.NotFound("REVISION_NOT_FOUND", name)
 	}
 	return &factcheckv1.GetAnnotationRevisionResponse{Revision: annotationRevisionToProto(r)}, nil
 }
@@ -238,7 +335,34 @@ func (s *annotationService) RollbackAnnotation(ctx context.Context, req *factche
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	a, err := s.st.RollbackAnnotation(ctx, articleID, id, n, req.GetEtag())
+	c := callerFrom(ctx)
+	cur, err := getVisible(ctx, s.st, c, articleID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayEdit(c, cur, "roll back"); err != nil {
+		return nil, err
+	}
+	etag := req.GetEtag()
+	if cur.DeleteTime.IsZero() {
+		if etag != "" && etag != cur.Etag {
+			return nil, store.Conflict(cur.Name(), etag, cur.Etag)
+		}
+		rev, err := s.st.GetAnnotationRevision(ctx, articleID, id, n)
+		if err != nil {
+			return nil, err
+		}
+		if rev.Annotation.State != cur.State {
+			return nil, rollbackChangesState(cur, rev)
+		}
+		// Rolling back with the etag whose state was just compared makes
+		// a transition in between fail with ABORTED rather than have the
+		// rollback restore content into another state.
+		if etag == "" {
+			etag = cur.Etag
+		}
+	}
+	a, err := s.st.RollbackAnnotation(ctx, articleID, id, n, etag)
 	if err != nil {
 		return nil, err
 	}

@@ -131,6 +131,9 @@ type importRun struct {
 	ctx    context.Context
 	opts   store.ImportOptions
 	atomic bool
+	// caller is who imports: the states its annotation records may have
+	// depend on its role.
+	caller *caller
 
 	received atomic.Int64
 	queue    *budget
@@ -170,7 +173,7 @@ func (s *bulkService) Import(stream factcheckv1.BulkService_ImportServer) error 
 		return err
 	}
 	run := &importRun{
-		s: s, stream: stream, ctx: ctx,
+		s: s, stream: stream, ctx: ctx, caller: callerFrom(ctx),
 		atomic: opts.GetMode() == factcheckv1.ImportOptions_MODE_ATOMIC,
 		opts:   store.ImportOptions{AllOrNothing: opts.GetMode() == factcheckv1.ImportOptions_MODE_ATOMIC, DryRun: opts.GetValidateOnly()},
 		queue:  newBudget(queueBytes),
@@ -221,7 +224,7 @@ func (run *importRun) read(msg *factcheckv1.ImportRequest, out chan<- batch) err
 	for {
 		b := batch{recs: make([]pending, 0, len(msg.GetRecords()))}
 		for _, rec := range msg.GetRecords() {
-			p := convertRecord(total, rec)
+			p := convertRecord(total, rec, run.caller)
 			total++
 			b.recs = append(b.recs, p)
 			b.bytes += p.size
@@ -530,8 +533,10 @@ func recordStatus(e *store.Error, prefix string) *spb.Status {
 // convertRecord validates rec with the validators of the single-resource
 // methods and converts it for the store. Field paths are relative to the
 // ImportRecord: "article.url", "annotation.parent",
-// "annotation.annotation.claim.text", "request_id".
-func convertRecord(index int64, rec *factcheckv1.ImportRecord) pending {
+// "annotation.annotation.claim.text", "request_id". An annotation record in
+// a state c may not create (see mayCreateIn) fails with PERMISSION_DENIED,
+// as CreateAnnotation would.
+func convertRecord(index int64, rec *factcheckv1.ImportRecord, c *caller) pending {
 	p := pending{index: index, size: proto.Size(rec)}
 	var v validator
 	v.bytes("request_id", rec.GetRequestId(), maxRequestIDBytes)
@@ -567,7 +572,11 @@ func convertRecord(index int64, rec *factcheckv1.ImportRecord) pending {
 	default:
 		v.add("record", reasonFieldRequired, "is required: set one of article, source or annotation")
 	}
-	if err := v.err(); err != nil {
+	err := v.err()
+	if err == nil && p.rec.Annotation != nil {
+		err = mayCreateIn(c, rec.GetAnnotation().GetAnnotation().GetState())
+	}
+	if err != nil {
 		var se *store.Error
 		errors.As(err, &se)
 		p.invalid = storeErrorStatus(se, "").Proto()

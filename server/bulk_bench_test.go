@@ -106,7 +106,8 @@ func benchServer(b *testing.B, dir string) (factcheckv1.BulkServiceClient, func(
 		defer close(done)
 		_ = srv.Serve(lis)
 	}()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(adminSecret(b, st))))
 	if err != nil {
 		b.Fatal(err)
 	}

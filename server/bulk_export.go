@@ -43,7 +43,13 @@ type exporter struct {
 	st        store.Store
 	stream    factcheckv1.BulkService_ExportServer
 	articleID string
-	expr      filter.Expr
+	// expr is the request's filter restricted to what the caller sees.
+	expr filter.Expr
+	// everything: the request asked for every annotation (`articles/-`, no
+	// filter), so the export includes every article and source as well,
+	// which every role may read, whatever the caller sees of the
+	// annotations.
+	everything bool
 	// newsroom authors ClaimReview documents.
 	newsroom string
 }
@@ -66,7 +72,12 @@ func (s *bulkService) Export(req *factcheckv1.ExportRequest, stream factcheckv1.
 	if err := v.err(); err != nil {
 		return err
 	}
-	ex := &exporter{ctx: stream.Context(), st: s.st, stream: stream, articleID: articleID, expr: expr, newsroom: s.newsroom}
+	ex := &exporter{
+		ctx: stream.Context(), st: s.st, stream: stream, articleID: articleID,
+		expr:       restrict(expr, visibilityFilter(callerFrom(stream.Context()))),
+		everything: articleID == "" && expr == nil,
+		newsroom:   s.newsroom,
+	}
 	if req.GetFormat() == factcheckv1.Format_FORMAT_UNSPECIFIED || req.GetFormat() == factcheckv1.Format_FORMAT_JSONL {
 		return ex.jsonl()
 	}
@@ -129,7 +140,7 @@ func (ex *exporter) jsonl() error {
 		sources[src.ID] = true
 		return ex.sendRecord(&factcheckv1.ImportRecord{Record: &factcheckv1.ImportRecord_Source{Source: sourceToProto(src)}})
 	}
-	if ex.articleID == "" && ex.expr == nil {
+	if ex.everything {
 		if err := pageAll(ex.ctx, exportArticlePageSize, ex.st.ListArticles, sendArticle); err != nil {
 			return err
 		}

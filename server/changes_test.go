@@ -61,7 +61,8 @@ func newChangeEnv(t *testing.T, path string, cfg server.Config, dial ...grpc.Dia
 		defer close(e.served)
 		_ = srv.Serve(lis)
 	}()
-	e.conn, err = grpc.NewClient(lis.Addr().String(), append(dial, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	e.conn, err = grpc.NewClient(lis.Addr().String(), append(dial,
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(adminSecret(t, st))))...)
 	if err != nil {
 		t.Fatal(err)
 	}

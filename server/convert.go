@@ -291,5 +291,6 @@ func annotationRevisionToProto(r *store.AnnotationRevision) *factcheckv1.Annotat
 		FieldPaths:         cloneStrings(r.FieldPaths),
 		RestoredRevisionId: revisionID(r.RestoredRevisionID),
 		Cause:              factcheckv1.AnnotationRevision_Cause(r.Cause),
+		Note:               r.Note,
 	}
 }

@@ -1,9 +1,12 @@
 // Package server owns factcheck's gRPC surface: the ArticleService,
 // AnnotationService, SourceService, BulkService (streaming import and
-// export), ChangeService (the change feed) and AdminService (backups)
-// implementations, request validation,
+// export), ChangeService (the change feed), AdminService (backups),
+// ReviewerService (reviewers and their tokens) and AuditService (the audit
+// log) implementations, request validation,
 // update-mask and page-token handling, the one place where errors become
-// gRPC statuses, and the interceptor chain every call passes through.
+// gRPC statuses, and the interceptor chain every call passes through,
+// which authenticates each call's bearer token and checks its reviewer's
+// role against the method (roles.go; auth.go).
 //
 // It depends on the API (api/factcheck/v1) and on the store contract
 // (store.Store); it never knows which backend it runs on. Handlers validate a

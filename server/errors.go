@@ -83,6 +83,10 @@ func toStatus(ctx context.Context, logger *slog.Logger, err error) error {
 	if st, ok := asStatus(err); ok {
 		return ensureErrorInfo(st).Err()
 	}
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		return rl.status().Err()
+	}
 	var se *store.Error
 	if errors.As(err, &se) {
 		var fe *fieldError
@@ -184,6 +188,10 @@ func storeErrorStatus(e *store.Error, prefix string) *status.Status {
 		code = codes.FailedPrecondition
 	case store.ErrInvalidArgument:
 		code = codes.InvalidArgument
+	case store.ErrPermissionDenied:
+		code = codes.PermissionDenied
+	case store.ErrUnauthenticated:
+		code = codes.Unauthenticated
 	default:
 		return nil
 	}

@@ -459,7 +459,7 @@ func TestStaleEtag(t *testing.T) {
 	ctx := ctxT(t)
 
 	upd, err := e.annotations.UpdateAnnotation(ctx, &factcheckv1.UpdateAnnotationRequest{
-		Annotation: &factcheckv1.Annotation{Name: ann.GetName(), Etag: ann.GetEtag(), State: factcheckv1.Annotation_STATE_IN_REVIEW},
+		Annotation: &factcheckv1.Annotation{Name: ann.GetName(), Etag: ann.GetEtag(), Verdict: &factcheckv1.Verdict{Label: "Two sources"}},
 	})
 	if err != nil {
 		t.Fatalf("update with the current etag: %v", err)
@@ -468,7 +468,7 @@ func TestStaleEtag(t *testing.T) {
 		t.Fatal("etag did not change on update")
 	}
 	_, err = e.annotations.UpdateAnnotation(ctx, &factcheckv1.UpdateAnnotationRequest{
-		Annotation: &factcheckv1.Annotation{Name: ann.GetName(), Etag: ann.GetEtag(), State: factcheckv1.Annotation_STATE_PUBLISHED},
+		Annotation: &factcheckv1.Annotation{Name: ann.GetName(), Etag: ann.GetEtag(), Verdict: &factcheckv1.Verdict{Label: "Three sources"}},
 	})
 	checkErr(t, err, wantErr{code: codes.Aborted, reason: "ETAG_MISMATCH", precondition: ann.GetName(), says: []string{ann.GetEtag()}})
 

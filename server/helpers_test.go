@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -24,6 +26,7 @@ import (
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/server"
+	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore"
 )
 
@@ -49,16 +52,40 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// env is a real server on 127.0.0.1:0 over a real bbolt file.
+// env is a real server on 127.0.0.1:0 over a real bbolt file, and a
+// connection to it that sends one reviewer's token with every call: the
+// admin bootstrapped with the store for newEnv, another reviewer for as,
+// none for anon.
 type env struct {
 	conn        *grpc.ClientConn
 	articles    factcheckv1.ArticleServiceClient
 	annotations factcheckv1.AnnotationServiceClient
 	sources     factcheckv1.SourceServiceClient
+	reviewers   factcheckv1.ReviewerServiceClient
+	audit       factcheckv1.AuditServiceClient
+	bulk        factcheckv1.BulkServiceClient
+	changes     factcheckv1.ChangeServiceClient
+	admin       factcheckv1.AdminServiceClient
 	logs        *syncBuffer
-	// st is the server's store, for what no RPC does (the purge sweep).
+	// st is the server's store, for what no RPC does (the purge sweep,
+	// reviewers and tokens made behind the API's back).
 	st *boltstore.Store
+	// srv is the server, for what it registers (GetServiceInfo).
+	srv *grpc.Server
+	// addr is the server's address; creds how the test's connections
+	// reach it (plaintext unless the test serves TLS).
+	addr  string
+	creds credentials.TransportCredentials
+	// reviewerID is the reviewer whose token conn sends and secret that
+	// token's secret; both empty for anon.
+	reviewerID string
+	secret     string
 }
+
+// adminID is the reviewer newEnv bootstraps, an admin; every env of a
+// test but as and anon calls as it, so what those write is by
+// "reviewers/admin".
+const adminID = "admin"
 
 // purge runs the purge sweep as if the retention had passed for every
 // deleted resource, and returns how many it purged.
@@ -72,7 +99,8 @@ func (e *env) purge(t *testing.T) int {
 }
 
 // newEnv starts a server; register may add test-only services to it before
-// it serves, so they run behind the same interceptor chain.
+// it serves, so they run behind the same interceptor chain (their methods
+// need articles.read, which every role holds).
 func newEnv(t *testing.T, register ...func(*grpc.Server)) *env {
 	t.Helper()
 	return newEnvWith(t, server.Config{}, register...)
@@ -82,13 +110,50 @@ func newEnv(t *testing.T, register ...func(*grpc.Server)) *env {
 // replaced by one the test can read).
 func newEnvWith(t *testing.T, cfg server.Config, register ...func(*grpc.Server)) *env {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "factcheck.db"), boltstore.Options{NoSync: true})
+	return startEnv(t, cfg, envOptions{}, register...)
+}
+
+// envOptions are startEnv's less common settings.
+type envOptions struct {
+	// creds is how the test's clients connect; nil: plaintext.
+	creds credentials.TransportCredentials
+	// wrap, when set, gives the server wrap(st) instead of the store.
+	wrap func(*boltstore.Store) store.Store
+	// path is the database file; empty: a new one in t.TempDir(). The
+	// server stops and the file closes when t ends, so a test can serve
+	// one file in turn from subtests.
+	path string
+	// noCheck skips the consistency check at the end, for a file the test
+	// damaged on purpose.
+	noCheck bool
+}
+
+// startEnv is newEnvWith with opts.
+func startEnv(t *testing.T, cfg server.Config, opts envOptions, register ...func(*grpc.Server)) *env {
+	t.Helper()
+	creds := opts.creds
+	if creds == nil {
+		creds = insecure.NewCredentials()
+	}
+	path := opts.path
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "factcheck.db")
+	}
+	st, err := boltstore.Open(path, boltstore.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	secret := adminSecret(t, st)
 	logs := &syncBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	srv := server.New(st, cfg)
+	if len(register) > 0 {
+		cfg.MethodPermissions = testServicePermissions(cfg.MethodPermissions, register)
+	}
+	var served store.Store = st
+	if opts.wrap != nil {
+		served = opts.wrap(st)
+	}
+	srv := server.New(served, cfg)
 	for _, r := range register {
 		r(srv)
 	}
@@ -101,30 +166,170 @@ func newEnvWith(t *testing.T, cfg server.Config, register ...func(*grpc.Server))
 		defer close(done)
 		_ = srv.Serve(lis)
 	}()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Registered before the connections' own cleanups, so it runs after
+	// them: every connection closes before the server stops.
 	t.Cleanup(func() {
-		_ = conn.Close()
 		srv.Stop()
 		<-done
-		if err := st.Check(); err != nil {
-			t.Errorf("bbolt consistency check: %v", err)
+		if !opts.noCheck {
+			if err := st.Check(); err != nil {
+				t.Errorf("bbolt consistency check: %v", err)
+			}
 		}
 		if err := st.Close(); err != nil {
 			t.Error(err)
 		}
 	})
+	base := &env{logs: logs, st: st, srv: srv, addr: lis.Addr().String(), creds: creds}
+	return base.with(t, adminID, secret)
+}
+
+// adminSecret returns the secret of a token of the admin of st: on an
+// empty database it bootstraps the admin, as factcheckd does, and on one
+// that has it (a server restarted on its file) it adds a token. For tests
+// that open and serve a store themselves.
+func adminSecret(tb testing.TB, st *boltstore.Store) string {
+	tb.Helper()
+	secret, err := server.NewTokenSecret()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := store.WithWriteInfo(context.Background(), store.WriteInfo{Actor: "system/bootstrap"})
+	tok := &store.Token{ReviewerID: adminID, DisplayName: "test harness", SecretHash: server.HashSecret(secret)}
+	made, err := st.BootstrapReviewer(ctx, &store.Reviewer{ID: adminID, DisplayName: "Test Admin", Role: store.RoleAdmin}, tok)
+	if err != nil {
+		tb.Fatalf("BootstrapReviewer: %v", err)
+	}
+	if !made {
+		if _, err := st.CreateToken(ctx, tok); err != nil {
+			tb.Fatalf("token of %s: %v", adminID, err)
+		}
+	}
+	return secret
+}
+
+// testServicePermissions gives every method of the test-only services that
+// register adds articles.read, on top of extra: the server denies methods
+// it has no permission for. It finds their names by registering them on a
+// server that never serves.
+func testServicePermissions(extra map[string]server.Permission, register []func(*grpc.Server)) map[string]server.Permission {
+	probe := grpc.NewServer()
+	defer probe.Stop()
+	for _, r := range register {
+		r(probe)
+	}
+	perms := make(map[string]server.Permission)
+	for svc, info := range probe.GetServiceInfo() {
+		for _, m := range info.Methods {
+			perms["/"+svc+"/"+m.Name] = server.PermArticlesRead
+		}
+	}
+	for m, p := range extra {
+		perms[m] = p
+	}
+	return perms
+}
+
+// as returns an env calling the same server as reviewer id with role: it
+// creates the reviewer through the store when it does not exist yet (a
+// reviewer that exists must have role) and a new token for it.
+func (e *env) as(t *testing.T, id string, role store.Role) *env {
+	t.Helper()
+	ctx := store.WithWriteInfo(ctxT(t), store.WriteInfo{Actor: "system/test"})
+	r, err := e.st.GetReviewer(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		r, err = e.st.CreateReviewer(ctx, &store.Reviewer{ID: id, DisplayName: id, Role: role})
+		if errors.Is(err, store.ErrAlreadyExists) {
+			// A parallel subtest made it first.
+			r, err = e.st.GetReviewer(ctx, id)
+		}
+	}
+	if err != nil {
+		t.Fatalf("reviewer %s: %v", id, err)
+	}
+	if r.Role != role {
+		t.Fatalf("reviewer %s exists with role %v, not %v", id, r.Role, role)
+	}
+	return e.with(t, id, e.newToken(t, id, store.Token{}))
+}
+
+// newToken stores a token of reviewer id (tok's ReviewerID, SecretHash and
+// ID are set here; its DisplayName and ExpireTime are kept) through the
+// store and returns its secret.
+func (e *env) newToken(t *testing.T, id string, tok store.Token) string {
+	t.Helper()
+	secret, err := server.NewTokenSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.ID = ""
+	tok.ReviewerID = id
+	tok.SecretHash = server.HashSecret(secret)
+	if tok.DisplayName == "" {
+		tok.DisplayName = "test token"
+	}
+	ctx := store.WithWriteInfo(ctxT(t), store.WriteInfo{Actor: "system/test"})
+	if _, err := e.st.CreateToken(ctx, &tok); err != nil {
+		t.Fatalf("token of %s: %v", id, err)
+	}
+	return secret
+}
+
+// anon returns an env calling the same server without a token.
+func (e *env) anon(t *testing.T) *env {
+	t.Helper()
+	return e.with(t, "", "")
+}
+
+// withSecret returns an env calling the same server with an arbitrary
+// authorization secret (reviewerID unknown to the env).
+func (e *env) withSecret(t *testing.T, secret string) *env {
+	t.Helper()
+	return e.with(t, "", secret)
+}
+
+// with returns an env on a new connection to e's server that sends secret
+// (none when empty); the connection closes when the test ends.
+func (e *env) with(t *testing.T, reviewerID, secret string) *env {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(e.creds)}
+	if secret != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(secret)))
+	}
+	conn, err := grpc.NewClient(e.addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
 	return &env{
 		conn:        conn,
 		articles:    factcheckv1.NewArticleServiceClient(conn),
 		annotations: factcheckv1.NewAnnotationServiceClient(conn),
 		sources:     factcheckv1.NewSourceServiceClient(conn),
-		logs:        logs,
-		st:          st,
+		reviewers:   factcheckv1.NewReviewerServiceClient(conn),
+		audit:       factcheckv1.NewAuditServiceClient(conn),
+		bulk:        factcheckv1.NewBulkServiceClient(conn),
+		changes:     factcheckv1.NewChangeServiceClient(conn),
+		admin:       factcheckv1.NewAdminServiceClient(conn),
+		logs:        e.logs,
+		st:          e.st,
+		srv:         e.srv,
+		addr:        e.addr,
+		creds:       e.creds,
+		reviewerID:  reviewerID,
+		secret:      secret,
 	}
 }
+
+// bearer sends `authorization: Bearer <secret>` with every call, over
+// plaintext too (the test servers listen on loopback).
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)

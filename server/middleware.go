@@ -38,11 +38,17 @@ const RequestIDHeader = "x-request-id"
 //     so calls are counted under the codes clients actually receive.
 //  4. errors: toStatus, the one conversion of a handler's error (or a
 //     recovered panic) into a status with details.
-//  5. (auth belongs here when it arrives; until then an `authorization`
-//     header is accepted and ignored.)
+//  5. auth: inside the error conversion, so its refusals (UNAUTHENTICATED,
+//     PERMISSION_DENIED, RESOURCE_EXHAUSTED) carry details like every other
+//     error and are logged and counted; it lets health checks and
+//     reflection through without a token, and puts the caller and the
+//     write attribution (store.WriteInfo, which needs the request id) in
+//     the context of everything inside it.
 //  6. recovery: innermost, so a panicking handler becomes an error that
-//     every stage above still handles, logs and converts.
-func chain(logger *slog.Logger, metrics *grpcprom.ServerMetrics) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+//     every stage above still handles, logs and converts. The auth stage
+//     is outside it: it reads only metadata and the token table, before
+//     any request message is decoded.
+func chain(logger *slog.Logger, metrics *grpcprom.ServerMetrics, auth *authenticator) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 	}
@@ -68,15 +74,37 @@ func chain(logger *slog.Logger, metrics *grpcprom.ServerMetrics) ([]grpc.UnarySe
 		unary = append(unary, metrics.UnaryServerInterceptor())
 		stream = append(stream, metrics.StreamServerInterceptor())
 	}
-	unary = append(unary, unaryErrors(logger), recovery.UnaryServerInterceptor(recoverPanic))
-	stream = append(stream, streamErrors(logger), recovery.StreamServerInterceptor(recoverPanic))
+	unary = append(unary, unaryErrors(logger), auth.unary(), recovery.UnaryServerInterceptor(recoverPanic))
+	stream = append(stream, streamErrors(logger), auth.stream(), recovery.StreamServerInterceptor(recoverPanic))
 	return unary, stream
 }
 
 func slogAdapter(l *slog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		if cl, ok := ctx.Value(callLogKey{}).(*callLog); ok && cl.reviewer != "" {
+			fields = append(fields, "reviewer", cl.reviewer)
+		}
 		l.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
+}
+
+// callLog carries what an inner stage learns about a call to the line the
+// logging stage writes when the call ends: that stage fixes its fields when
+// the call starts, before auth knows who the caller is. The stages of one
+// call run one after the other on one goroutine, so it needs no lock.
+type callLog struct {
+	// reviewer is the caller's name once its token is known, so that
+	// refusals name who was refused too.
+	reviewer string
+}
+
+type callLogKey struct{}
+
+// noteCaller records the caller for the call's log line.
+func noteCaller(ctx context.Context, name string) {
+	if cl, ok := ctx.Value(callLogKey{}).(*callLog); ok {
+		cl.reviewer = name
+	}
 }
 
 // quietServices are not logged (see chain).
@@ -110,6 +138,7 @@ func withRequestID(ctx context.Context) (context.Context, string) {
 		id = hex.EncodeToString(b[:])
 	}
 	ctx = context.WithValue(ctx, requestIDKey{}, id)
+	ctx = context.WithValue(ctx, callLogKey{}, &callLog{})
 	ctx = logging.InjectFields(ctx, logging.Fields{"request_id", id})
 	return ctx, id
 }

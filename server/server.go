@@ -1,12 +1,14 @@
 package server
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -59,6 +61,28 @@ type Config struct {
 	// watch blocked sending to a client that stopped reading cannot see it
 	// and ends only with Stop.
 	Stopping <-chan struct{}
+
+	// TLS, when set, serves over TLS with this configuration instead of
+	// plaintext; with ClientAuth tls.RequireAndVerifyClientCert (and
+	// ClientCAs) it is mutual TLS, and a client without a certificate the
+	// CAs signed cannot connect at all. Tokens travel in the clear
+	// without it: use it for anything but a loopback address.
+	TLS *tls.Config
+	// RateLimit is how many calls per second one token may make, sustained
+	// (a stream counts as one call however long it runs); 0 means no
+	// limit. A call over it fails with RESOURCE_EXHAUSTED (reason
+	// RATE_LIMITED) and a RetryInfo saying when to retry.
+	RateLimit float64
+	// RateBurst is how many calls a token may make at once above
+	// RateLimit's pace; 0 means RateLimit rounded up (at least 1).
+	RateBurst int
+	// MethodPermissions gives the methods of services the caller registers
+	// on the returned server (a newsroom's own) the permission each needs,
+	// by full method name: the server refuses every method it has no
+	// permission for (PERMISSION_DENIED), so they would be unusable
+	// without. Entries for the server's own methods are ignored
+	// (server.MethodPermissions decides those).
+	MethodPermissions map[string]Permission
 }
 
 // DefaultPublicURL is the PublicURL of a server not told its own: the
@@ -67,10 +91,14 @@ type Config struct {
 const DefaultPublicURL = "https://factcheck.invalid/"
 
 // New returns a gRPC server that serves st through ArticleService,
-// AnnotationService, SourceService, BulkService, AdminService and
-// ChangeService, plus grpc.health.v1.Health (SERVING
-// for "" and for each service) and server reflection, so grpcurl needs no
-// proto files. The caller owns serving and stopping it.
+// AnnotationService, SourceService, BulkService, AdminService,
+// ChangeService, ReviewerService and AuditService, plus
+// grpc.health.v1.Health (SERVING for "" and for each service) and server
+// reflection, so grpcurl needs no proto files. Every call but health checks
+// and reflection needs a token of a reviewer whose role allows it (see
+// MethodPermissions); st must already hold one, made with
+// store.BootstrapReviewer, or nobody can call. The caller owns serving and
+// stopping it.
 func New(st store.Store, cfg Config) *grpc.Server {
 	logger := cfg.Logger
 	if logger == nil {
@@ -86,8 +114,9 @@ func New(st store.Store, cfg Config) *grpc.Server {
 			grpcprom.WithHistogramBuckets([]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10})))
 		cfg.Metrics.MustRegister(metrics)
 	}
-	unary, stream := chain(logger, metrics)
-	s := grpc.NewServer(
+	auth := newAuthenticator(st, cfg)
+	unary, stream := chain(logger, metrics, auth)
+	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecv),
 		// Clients behind NATs and load balancers may ping to keep idle
 		// connections alive; allow that, but not often enough to be abuse.
@@ -103,7 +132,11 @@ func New(st store.Store, cfg Config) *grpc.Server {
 		}),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
-	)
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
+	s := grpc.NewServer(opts...)
 
 	factcheckv1.RegisterArticleServiceServer(s, &articleService{st: st})
 	factcheckv1.RegisterAnnotationServiceServer(s, &annotationService{st: st})
@@ -123,6 +156,8 @@ func New(st store.Store, cfg Config) *grpc.Server {
 	factcheckv1.RegisterBulkServiceServer(s, bulk)
 	factcheckv1.RegisterAdminServiceServer(s, &adminService{st: st})
 	factcheckv1.RegisterChangeServiceServer(s, newChangeService(st, cfg, logger))
+	factcheckv1.RegisterReviewerServiceServer(s, &reviewerService{st: st, auth: auth})
+	factcheckv1.RegisterAuditServiceServer(s, &auditService{st: st})
 
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -133,6 +168,8 @@ func New(st store.Store, cfg Config) *grpc.Server {
 		factcheckv1.BulkService_ServiceDesc.ServiceName,
 		factcheckv1.AdminService_ServiceDesc.ServiceName,
 		factcheckv1.ChangeService_ServiceDesc.ServiceName,
+		factcheckv1.ReviewerService_ServiceDesc.ServiceName,
+		factcheckv1.AuditService_ServiceDesc.ServiceName,
 	} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}

@@ -551,3 +551,14 @@ func (v *validator) citations(p string, cs []*factcheckv1.Citation) {
 		v.text(f+".note", c.GetNote(), maxCitationChars)
 	}
 }
+
+// note checks a required note of the workflow (a return note, a retraction
+// reason): present, not blank, at most maxNoteChars characters. hint says
+// what to write.
+func (v *validator) note(field, s, hint string) {
+	if strings.TrimSpace(s) == "" {
+		v.add(field, reasonFieldRequired, "is required: %s (at most %d characters); it stays in the annotation's history", hint, maxNoteChars)
+		return
+	}
+	v.text(field, s, maxNoteChars)
+}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/filter"
+)
+
+// Who sees which annotation. Readers outside the newsroom (ROLE_VIEWER) see
+// published work only, and retractions, which must stay readable so that a
+// withdrawn verdict is seen to be withdrawn. Reviewers also see the review
+// queue (everything in review, so they can review each other's work before
+// an editor does) and their own drafts; a draft is its author's scratch pad
+// until it is submitted. Editors see everything.
+//
+// An annotation a caller cannot see does not exist for it: Get, the
+// revision methods and every write answer NOT_FOUND exactly as for a missing
+// one, so that probing names reveals no draft.
+
+// visibleTo reports whether c may see a.
+func visibleTo(c *caller, a *store.Annotation) bool {
+	switch {
+	case c.has(PermAnnotationsReadDrafts):
+		return true
+	case a.State == store.StatePublished || a.State == store.StateRetracted:
+		return true
+	case !c.has(PermAnnotationsReadUnpublished):
+		return false
+	case a.State == store.StateInReview:
+		return true
+	}
+	return isAuthor(c, a)
+}
+
+// isAuthor reports whether c created a. An annotation from before
+// authentication has no author, and nobody is its author.
+func isAuthor(c *caller, a *store.Annotation) bool {
+	return a.Author != "" && a.Author == c.name()
+}
+
+// publicStates are the states every reader sees.
+var publicStates = []store.AnnotationState{store.StatePublished, store.StateRetracted}
+
+// publicRevision reports whether a revision of a visible annotation shows to
+// a caller without PermAnnotationsReadUnpublished: only what was public when
+// it was written (the wording of a draft stays private after publication).
+func publicRevision(c *caller, r *store.AnnotationRevision) bool {
+	return c.has(PermAnnotationsReadUnpublished) ||
+		r.Annotation.State == store.StatePublished || r.Annotation.State == store.StateRetracted
+}
+
+// visibilityFilter is the filter that keeps exactly the annotations c sees
+// (as visibleTo decides), or nil when c sees all of them: an editor's list
+// runs as the user wrote it, so its equality terms still choose an index.
+func visibilityFilter(c *caller) filter.Expr {
+	if c.has(PermAnnotationsReadDrafts) {
+		return nil
+	}
+	var e filter.Expr = stateIs(publicStates[0])
+	for _, s := range publicStates[1:] {
+		e = &filter.Or{Left: e, Right: stateIs(s)}
+	}
+	if !c.has(PermAnnotationsReadUnpublished) {
+		return e
+	}
+	e = &filter.Or{Left: e, Right: stateIs(store.StateInReview)}
+	if c.name() == "" {
+		return e
+	}
+	own := &filter.And{Left: stateIs(store.StateDraft), Right: &filter.Compare{
+		Field: "author", Op: filter.Eq, Value: c.name(), Type: filter.String,
+	}}
+	return &filter.Or{Left: e, Right: own}
+}
+
+func stateIs(s store.AnnotationState) *filter.Compare {
+	return &filter.Compare{Field: "state", Op: filter.Eq, Value: s.String(), Type: filter.Enum}
+}
+
+// restrict ANDs the caller's visibility into the user's filter. The user's
+// filter comes first: its equality terms, the ones an index can answer,
+// stay reachable through AND alone.
+func restrict(user, visibility filter.Expr) filter.Expr {
+	switch {
+	case visibility == nil:
+		return user
+	case user == nil:
+		return visibility
+	}
+	return &filter.And{Left: user, Right: visibility}
+}
+
+// boundTo binds a page token to what the caller sees as well as to the
+// query: a token issued to a viewer is refused to an editor and the other
+// way round, and a reviewer's to every other reviewer, since each sees a
+// different list. The method field carries it because the caller cannot
+// spell it (unlike the filter, which the caller writes); an editor's tokens
+// stay exactly as they were before visibility existed.
+func (q pageQuery) boundTo(visibility filter.Expr) pageQuery {
+	if visibility != nil {
+		q.method += "\x00visible:" + visibility.String()
+	}
+	return q
+}
+
+// notFound is the error of an annotation the caller cannot see: the very
+// error the store gives for a missing one.
+func notFound(articleID, id string) error {
+	return store.NotFound("ANNOTATION_NOT_FOUND", store.AnnotationName(articleID, id))
+}
+
+// getVisible reads an annotation for c, answering NOT_FOUND when c may not
+// see it.
+func getVisible(ctx context.Context, st store.Store, c *caller, articleID, id string) (*store.Annotation, error) {
+	a, err := st.GetAnnotation(ctx, articleID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !visibleTo(c, a) {
+		return nil, notFound(articleID, id)
+	}
+	return a, nil
+}
+
+// hideRevisionRange drops the "revisions 1 to 9 exist" hint from a missing
+// revision's error for a caller who sees only some revisions: the range
+// would count the hidden ones.
+func hideRevisionRange(c *caller, err error, name string) error {
+	var se *store.Error
+	if c.has(PermAnnotationsReadUnpublished) || !errors.As(err, &se) || se.Reason != "REVISION_NOT_FOUND" {
+		return err
+	}
+	return store.NotFound("REVISION_NOT_FOUND", name)
+}
