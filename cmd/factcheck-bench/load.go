@@ -12,6 +12,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
@@ -52,6 +54,8 @@ type loadConfig struct {
 	weightsGet int
 	weightsLst int
 	weightsCre int
+	// token is sent as "authorization: Bearer <token>" with every call.
+	token string
 }
 
 // loadResult is what one run measured.
@@ -134,8 +138,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&cfg.failOnErr, "fail-on-error", false, "exit with status 1 if any call failed, warm-up included")
 	fs.IntVar(&cfg.setupArts, "setup-articles", 16, "create, mixed: articles (and sources) created before the run for the new annotations")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "random seed (0: random)")
+	fs.StringVar(&cfg.token, "token", "", "access token sent with every call, as factcheckd wants (env FACTCHECK_TOKEN); an admin's, so every annotation is readable")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if cfg.token == "" {
+		cfg.token = os.Getenv("FACTCHECK_TOKEN")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -263,6 +271,11 @@ type target struct {
 
 func load(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 	t := &target{cfg: cfg}
+	if cfg.token != "" {
+		// In the context every call derives from, rather than per-call
+		// credentials: the generator should spend nothing per call on it.
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+cfg.token)
+	}
 	var conns []*grpc.ClientConn
 	defer func() {
 		for _, c := range conns {

@@ -3,7 +3,7 @@
 // is measured and how.
 //
 //	factcheck-bench gen --db FILE --annotations N [--articles M]
-//	factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--json]
+//	factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--token T] [--json]
 //	factcheck-bench rawbatch --db FILE [-c 64] [-n 20000] [--mode batch|update]
 //	factcheck-bench names --dataset FILE.json [-n 1000]
 //	factcheck-bench check --db FILE
@@ -23,6 +23,8 @@
 // bounded by -d (and by -n calls when given). It prints calls/s, p50, p90,
 // p99 and max latency, and errors by status code, as text or JSON; with
 // --pid it adds the server's CPU time per call and its resident memory.
+// Every call carries --token (or $FACTCHECK_TOKEN) as its bearer token; the
+// health checks need none.
 // It ONLY targets loopback addresses (127.0.0.0/8, ::1, localhost) and
 // refuses any other: it is for measuring a server on this machine, never
 // for loading someone else's.
@@ -78,7 +80,7 @@ func main() {
 
 const usage = `usage:
   factcheck-bench gen --db FILE --annotations N [--articles M]
-  factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--json]
+  factcheck-bench load --addr 127.0.0.1:PORT --mode get|list|health|create|mixed -c C --conns K -d DURATION [--n N] [--dataset FILE.json] [--token T] [--json]
   factcheck-bench rawbatch --db FILE [-c 64] [-n 20000] [--mode batch|update] [--json]
   factcheck-bench names --dataset FILE.json [-n 1000]
   factcheck-bench check --db FILE

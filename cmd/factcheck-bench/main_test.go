@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/factcheck/factcheck/server"
+	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore"
 )
 
@@ -62,6 +63,12 @@ func TestGenAndLoad(t *testing.T) {
 	if err := st.Check(); err != nil {
 		t.Fatal(err)
 	}
+	// The load runs as an admin, as bench/run.sh's does.
+	const token = "fct_bench-test-admin-token-0123456789"
+	if _, err := st.BootstrapReviewer(context.Background(), &store.Reviewer{ID: "admin", Role: store.RoleAdmin},
+		&store.Token{ReviewerID: "admin", SecretHash: server.HashSecret(token)}); err != nil {
+		t.Fatal(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +80,7 @@ func TestGenAndLoad(t *testing.T) {
 	for _, mode := range []string{"health", "get", "list", "create", "mixed"} {
 		out.Reset()
 		args := []string{"load", "--addr", lis.Addr().String(), "--mode", mode, "-c", "4", "--conns", "2",
-			"-d", "5s", "--n", "60", "--warmup", "0s", "--dataset", db + ".json", "--json", "--fail-on-error", "--setup-articles", "2"}
+			"-d", "5s", "--n", "60", "--warmup", "0s", "--dataset", db + ".json", "--json", "--fail-on-error", "--setup-articles", "2", "--token", token}
 		if err := run(context.Background(), args, &out, io.Discard); err != nil {
 			t.Fatalf("%s: %v", mode, err)
 		}

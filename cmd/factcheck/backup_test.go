@@ -156,7 +156,7 @@ func TestBackupFails(t *testing.T) {
 	px := holdAfter(t, srv.addr, 3<<19)
 	done := make(chan result, 1)
 	go func() {
-		done <- runCLI(t, map[string]string{envServer: px.addr}, "", "backup", file, "--progress", "none")
+		done <- runCLI(t, map[string]string{envServer: px.addr, envToken: testToken}, "", "backup", file, "--progress", "none")
 	}()
 	select {
 	case <-px.held:

@@ -126,8 +126,24 @@ func (p problem) write(w io.Writer, indent string) {
 func printError(w io.Writer, err error) {
 	if st, ok := status.FromError(err); ok {
 		p := problemFromStatus(st)
-		if st.Code() == codes.Unavailable {
+		switch st.Code() {
+		case codes.Unavailable:
 			p.Message += hintUnavailable
+		case codes.Unauthenticated:
+			// The server's own words are for every client (grpcurl
+			// included); here the token has one place to come from.
+			if p.Reason == "TOKEN_MISSING" {
+				p.Message = hintNoToken
+			} else {
+				p.Message += hintBadToken
+			}
+		case codes.PermissionDenied:
+			// The message names the permission missing. A four-eyes
+			// refusal (another reason) says what to do itself: no role
+			// helps there.
+			if p.Reason == "PERMISSION_DENIED" {
+				p.Message += hintPermission
+			}
 		}
 		fmt.Fprint(w, "factcheck: ")
 		p.write(w, "")
@@ -143,6 +159,14 @@ func printError(w io.Writer, err error) {
 // hintUnavailable is added to UNAVAILABLE errors, which mostly mean the
 // server is not where --server points or speaks TLS when we do not.
 var hintUnavailable = " (is the server running at --server / $" + envServer + ", and does it expect TLS?)"
+
+// The hints of the access errors: what to do, in the CLI's terms.
+var (
+	hintNoToken = "no token sent: set --token or $" + envToken + " to the secret of an access token " +
+		"(an admin issues them with ReviewerService.CreateToken; a new server writes its first admin's to <database>.bootstrap-token)"
+	hintBadToken   = " (the token is --token or $" + envToken + ")"
+	hintPermission = "; ask an admin for a role that has it, or use another token (--token, $" + envToken + ")"
+)
 
 // oneLine squeezes a multi-line message into one line for progress output.
 func oneLine(s string) string {

@@ -11,16 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/client"
 	"github.com/factcheck/factcheck/server"
+	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore"
 )
 
@@ -53,24 +52,19 @@ func runCLIFrom(t *testing.T, env map[string]string, stdin io.Reader, args ...st
 	return result{code, stdout.String(), stderr.String()}
 }
 
-// serveGRPC serves srv on a loopback port until the test ends.
-func serveGRPC(t *testing.T, srv *grpc.Server) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(lis) }()
-	t.Cleanup(func() { srv.Stop(); <-done })
-	return lis.Addr().String()
-}
+// testToken is the secret of the admin token every test server starts
+// with, as factcheckd does with FACTCHECK_BOOTSTRAP_TOKEN. A server started
+// again on the same file, or on a backup of it, keeps that admin, so the
+// token goes on working.
+const testToken = "fct_cli-test-admin-token-0123456789"
 
 // testServer is the real server over a real bbolt file, which a test may
 // stop in the middle of a call and start again on the same file.
 type testServer struct {
 	t    *testing.T
 	path string
+	// tls, when set, is the server's TLS configuration.
+	tls *tls.Config
 
 	st   *boltstore.Store
 	srv  *grpc.Server
@@ -91,10 +85,13 @@ func startServer(t *testing.T) *testServer {
 	return s
 }
 
-// realServer starts the real server and returns its address.
-func realServer(t *testing.T) string {
+// startTLSServer is startServer serving TLS with cfg.
+func startTLSServer(t *testing.T, cfg *tls.Config) *testServer {
 	t.Helper()
-	return startServer(t).addr
+	s := &testServer{t: t, path: filepath.Join(t.TempDir(), "factcheck.db"), tls: cfg}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
 }
 
 // start (re)opens the file and serves it on a new port.
@@ -104,13 +101,19 @@ func (s *testServer) start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	ctx := store.WithWriteInfo(s.t.Context(), store.WriteInfo{Actor: "system/bootstrap"})
+	if _, err := st.BootstrapReviewer(ctx, &store.Reviewer{ID: "admin", Role: store.RoleAdmin},
+		&store.Token{ReviewerID: "admin", DisplayName: "bootstrap", SecretHash: server.HashSecret(testToken)}); err != nil {
+		st.Close()
+		s.t.Fatal(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		st.Close()
 		s.t.Fatal(err)
 	}
 	s.st, s.addr, s.done = st, lis.Addr().String(), make(chan struct{})
-	s.srv = server.New(st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s.srv = server.New(st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TLS: s.tls})
 	go func(srv *grpc.Server, done chan struct{}) { defer close(done); _ = srv.Serve(lis) }(s.srv, s.done)
 }
 
@@ -128,8 +131,9 @@ func (s *testServer) stop() {
 	s.srv, s.st = nil, nil
 }
 
+// env is the environment of a CLI run against the server, as its admin.
 func (s *testServer) env() map[string]string {
-	return map[string]string{envServer: s.addr}
+	return map[string]string{envServer: s.addr, envToken: testToken}
 }
 
 // client is a client of the server, for a test to look at what it holds;
@@ -140,7 +144,7 @@ func (s *testServer) client() *client.Client {
 	if s.cl != nil && s.clAddr == s.addr {
 		return s.cl
 	}
-	c, err := client.New(s.t.Context(), s.addr)
+	c, err := client.New(s.t.Context(), s.addr, client.WithToken(testToken))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -254,46 +258,80 @@ func TestTLSOptions(t *testing.T) {
 	}
 }
 
-// tokenRecorder is an ArticleService that remembers the authorization
-// header of the last call.
-type tokenRecorder struct {
-	factcheckv1.UnimplementedArticleServiceServer
-	mu   sync.Mutex
-	auth []string
+// addReviewer gives the server a reviewer with role and a token, straight
+// through its store, and returns the token's secret.
+func (s *testServer) addReviewer(id string, role store.Role) string {
+	s.t.Helper()
+	ctx := s.t.Context()
+	if _, err := s.st.CreateReviewer(ctx, &store.Reviewer{ID: id, Role: role}); err != nil {
+		s.t.Fatal(err)
+	}
+	secret, err := server.NewTokenSecret()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := s.st.CreateToken(ctx, &store.Token{ReviewerID: id, SecretHash: server.HashSecret(secret)}); err != nil {
+		s.t.Fatal(err)
+	}
+	return secret
 }
 
-func (s *tokenRecorder) GetArticle(ctx context.Context, req *factcheckv1.GetArticleRequest) (*factcheckv1.GetArticleResponse, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	s.mu.Lock()
-	s.auth = md.Get("authorization")
-	s.mu.Unlock()
-	return &factcheckv1.GetArticleResponse{Article: &factcheckv1.Article{Name: req.GetName()}}, nil
-}
-
+// TestTokenIsSentAsBearer: the real server knows the caller by the token
+// the CLI sends — --token, else $FACTCHECK_TOKEN — and the CLI says in one
+// line what to do when it has none, a wrong one, or one whose role may not
+// do what was asked. Two tokens of different roles tell which one went out.
 func TestTokenIsSentAsBearer(t *testing.T) {
-	rec := &tokenRecorder{}
-	srv := grpc.NewServer()
-	factcheckv1.RegisterArticleServiceServer(srv, rec)
-	addr := serveGRPC(t, srv)
+	srv := startServer(t)
+	viewer := srv.addReviewer("vera", store.RoleViewer)
+	create := func(id string) []string { return []string{"create", "source", "--id", id, "-f", "-"} }
+	source := func(id string) string { return `{"url": "https://s.example/` + id + `"}` }
 	for _, tt := range []struct {
+		name string
 		env  map[string]string
 		args []string
-		want []string
+		// wantErr is what stderr says (nothing: the call works).
+		wantErr []string
 	}{
-		{map[string]string{envServer: addr}, nil, nil},
-		{map[string]string{envServer: addr, envToken: "s3cret"}, nil, []string{"Bearer s3cret"}},
-		{map[string]string{envServer: addr, envToken: "s3cret"}, []string{"--token", "other"}, []string{"Bearer other"}},
+		{"admin from the environment", map[string]string{envServer: srv.addr, envToken: testToken}, create("a"), nil},
+		{"admin from the flag", map[string]string{envServer: srv.addr}, append([]string{"--token", testToken}, create("b")...), nil},
+		{"the flag beats the environment", map[string]string{envServer: srv.addr, envToken: testToken}, append([]string{"--token", viewer}, create("c")...),
+			[]string{"PERMISSION_DENIED", "reviewers/vera (ROLE_VIEWER)", "sources.create", "ask an admin for a role", "[PERMISSION_DENIED]"}},
+		{"viewer from the environment", map[string]string{envServer: srv.addr, envToken: viewer}, create("d"),
+			[]string{"PERMISSION_DENIED", "sources.create"}},
+		{"no token", map[string]string{envServer: srv.addr}, create("e"),
+			[]string{"UNAUTHENTICATED: no token sent: set --token or $FACTCHECK_TOKEN", "[TOKEN_MISSING]"}},
+		{"an empty flag turns off the environment's", map[string]string{envServer: srv.addr, envToken: testToken}, append([]string{"--token="}, create("f")...),
+			[]string{"[TOKEN_MISSING]"}},
+		{"an unknown token", map[string]string{envServer: srv.addr}, append([]string{"--token", "fct_nobody-has-this-token-at-all"}, create("g")...),
+			[]string{"UNAUTHENTICATED", "--token or $FACTCHECK_TOKEN", "[TOKEN_UNKNOWN]"}},
 	} {
-		r := runCLI(t, tt.env, "", append(tt.args, "get", "articles/a")...)
-		if r.code != 0 {
-			t.Fatalf("%v: %+v", tt.args, r)
-		}
-		rec.mu.Lock()
-		got := rec.auth
-		rec.mu.Unlock()
-		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("env %v args %v: authorization %q, want %q", tt.env, tt.args, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			id := tt.args[len(tt.args)-3]
+			r := runCLI(t, tt.env, source(id), tt.args...)
+			if tt.wantErr == nil {
+				if r.code != 0 || !strings.Contains(r.stdout, `"name": "sources/`+id+`"`) {
+					t.Fatalf("%+v", r)
+				}
+				return
+			}
+			if r.code != exitFailure || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("want exit 1 and one line on stderr: %+v", r)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+		})
+	}
+	// What worked was written, and only that.
+	r := runCLI(t, srv.env(), "", "list", "sources", "--output", "jsonl")
+	if strings.Count(r.stdout, "\n") != 2 || !strings.Contains(r.stdout, "sources/a") || !strings.Contains(r.stdout, "sources/b") {
+		t.Errorf("sources after the calls: %+v", r)
+	}
+	// A viewer reads.
+	if r := runCLI(t, map[string]string{envServer: srv.addr, envToken: viewer}, "", "get", "sources/a"); r.code != 0 {
+		t.Errorf("viewer get: %+v", r)
 	}
 }
 
@@ -329,7 +367,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestResourceRoundTrip(t *testing.T) {
-	env := map[string]string{envServer: realServer(t)}
+	env := startServer(t).env()
 	r := runCLI(t, env, "", "create", "article", "-f", "../../testdata/shafaq-create-article.json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"name": "articles/shafaq-talks"`) {
 		t.Fatalf("create article: %+v", r)
@@ -407,7 +445,7 @@ func TestResourceRoundTrip(t *testing.T) {
 }
 
 func TestListPageToken(t *testing.T) {
-	env := map[string]string{envServer: realServer(t)}
+	env := startServer(t).env()
 	for _, u := range []string{"a", "b", "c"} {
 		if r := runCLI(t, env, `{"url": "https://s.example/`+u+`"}`, "create", "source", "-f", "-"); r.code != 0 {
 			t.Fatal(r)

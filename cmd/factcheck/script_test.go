@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
@@ -42,10 +40,13 @@ func TestMain(m *testing.M) {
 var updateScripts = flag.Bool("update-scripts", false, "rewrite cmp golden files in the scripts")
 
 // TestScripts runs testdata/script/*.txtar against the real factcheckd.
-// Besides the standard commands, scripts have:
+// Scripts run as the admin: every factcheckd they start bootstraps it with
+// scriptToken, which FACTCHECK_TOKEN holds. Besides the standard commands,
+// scripts have:
 //
 //	factcheckd-start NAME      start factcheckd on $WORK/NAME.db (again, after a stop
-//	                           or kill) and point FACTCHECK_SERVER (and SERVER_NAME) at it
+//	                           or kill; without a rate limit) and point FACTCHECK_SERVER
+//	                           (and SERVER_NAME) at it
 //	factcheckd-stop NAME       stop it with SIGTERM and expect a clean exit
 //	factcheckd-kill NAME [URL [LASTEXT]]
 //	                           kill -9 it; with URL, first wait until the article with
@@ -85,6 +86,7 @@ func TestScripts(t *testing.T) {
 			}
 			// Until a script starts a server, nothing listens here.
 			env.Setenv(envServer, "127.0.0.1:1")
+			env.Setenv(envToken, scriptToken)
 			st := &scriptState{bin: bin, daemons: map[string]*daemon{}}
 			env.Values[stateKey{}] = st
 			env.Defer(st.killAll)
@@ -116,6 +118,11 @@ func buildDaemon(t *testing.T) string {
 	}
 	return bin
 }
+
+// scriptToken is the admin token of the scripts' servers. Every server a
+// script starts bootstraps its admin with it (FACTCHECK_BOOTSTRAP_TOKEN);
+// a server on a backup has that admin already.
+const scriptToken = "fct_script-admin-token-0123456789"
 
 type stateKey struct{}
 
@@ -174,7 +181,9 @@ func cmdDaemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	d := &daemon{stderr: &syncWriter{}, done: make(chan error, 1)}
 	// Logs at the default level: the line saying where it serves is info.
-	d.cmd = exec.Command(st.bin, "--listen", "127.0.0.1:0", "--db", filepath.Join(ts.Getenv("WORK"), name+".db"))
+	// The scripts poll as fast as they can while imports run: no limit.
+	d.cmd = exec.Command(st.bin, "--listen", "127.0.0.1:0", "--db", filepath.Join(ts.Getenv("WORK"), name+".db"), "--rate-limit", "0")
+	d.cmd.Env = append(os.Environ(), "FACTCHECK_BOOTSTRAP_TOKEN="+scriptToken)
 	d.cmd.Stderr = d.stderr
 	ts.Check(d.cmd.Start())
 	go func() { d.done <- d.cmd.Wait() }()
@@ -252,11 +261,11 @@ func cmdDaemonAwait(ts *testscript.TestScript, neg bool, args []string) {
 // the annotation with external id last does not, so that the kill that
 // follows lands in the middle of the import.
 func waitMidImport(ts *testscript.TestScript, addr, url string, last []string) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	c, err := client.New(context.Background(), addr, client.WithToken(scriptToken))
 	ts.Check(err)
-	defer conn.Close()
-	articles := factcheckv1.NewArticleServiceClient(conn)
-	annotations := factcheckv1.NewAnnotationServiceClient(conn)
+	defer c.Close()
+	articles := c.Articles()
+	annotations := c.Annotations()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -512,7 +521,7 @@ func cmdConsistent(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: consistent")
 	}
-	c, err := client.New(context.Background(), ts.Getenv(envServer))
+	c, err := client.New(context.Background(), ts.Getenv(envServer), client.WithToken(ts.Getenv(envToken)))
 	ts.Check(err)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -15,11 +15,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-
-	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 )
 
 // certPair is a certificate and key, as PEM files and as a tls.Certificate.
@@ -37,8 +32,12 @@ func newCert(t *testing.T, dir, name string, parent *certPair) *certPair {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: name},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
@@ -63,45 +62,83 @@ func newCert(t *testing.T, dir, name string, parent *certPair) *certPair {
 	p := &certPair{certFile: filepath.Join(dir, name+".pem"), keyFile: filepath.Join(dir, name+".key")}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	os.WriteFile(p.certFile, certPEM, 0o600)
-	os.WriteFile(p.keyFile, keyPEM, 0o600)
+	if err := os.WriteFile(p.certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if p.tls, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
 		t.Fatal(err)
 	}
-	p.cert, _ = x509.ParseCertificate(der)
+	if p.cert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
-// TestTLS: --tls-ca verifies the server, --tls-cert/--tls-key present a
-// client certificate, and plaintext against a TLS server fails readably.
+// TestTLS runs the CLI against the real server over TLS: --tls-ca verifies
+// the server, the token goes over the encrypted connection and names the
+// caller, and plaintext or an unknown CA fail readably.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := newCert(t, dir, "ca", nil)
 	srvCert := newCert(t, dir, "server", ca)
+	srv := startTLSServer(t, &tls.Config{Certificates: []tls.Certificate{srvCert.tls}, MinVersion: tls.VersionTLS12})
+	env := srv.env()
+
+	r := runCLI(t, env, `{"url": "https://s.example/tls"}`, "--tls-ca", ca.certFile, "create", "source", "--id", "tls", "-f", "-")
+	if r.code != 0 || !strings.Contains(r.stdout, `"name": "sources/tls"`) {
+		t.Errorf("over TLS with the admin token: %+v", r)
+	}
+	noToken := map[string]string{envServer: srv.addr}
+	if r := runCLI(t, noToken, "", "--tls-ca", ca.certFile, "get", "sources/tls"); r.code != exitFailure || !strings.Contains(r.stderr, "[TOKEN_MISSING]") {
+		t.Errorf("over TLS without a token: %+v", r)
+	}
+	// The system roots do not know this CA.
+	if r := runCLI(t, env, "", "--tls", "get", "sources/tls"); r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") {
+		t.Errorf("--tls with an unknown CA: %+v", r)
+	}
+	if r := runCLI(t, env, "", "get", "sources/tls"); r.code != exitFailure || !strings.Contains(r.stderr, "does it expect TLS?") {
+		t.Errorf("plaintext to a TLS server: %+v", r)
+	}
+}
+
+// TestMutualTLS: against the real server asking for client certificates
+// (factcheckd --tls-client-ca), --tls-cert and --tls-key present one its
+// CA signed; without one, or with one of another CA, the handshake fails
+// before any call, whatever the token.
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCert(t, dir, "ca", nil)
+	srvCert := newCert(t, dir, "server", ca)
 	cliCert := newCert(t, dir, "client", ca)
+	stranger := newCert(t, dir, "stranger", nil)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.cert)
-	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+	srv := startTLSServer(t, &tls.Config{
 		Certificates: []tls.Certificate{srvCert.tls},
 		ClientCAs:    pool,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-	})))
-	factcheckv1.RegisterArticleServiceServer(srv, &tokenRecorder{})
-	env := map[string]string{envServer: serveGRPC(t, srv)}
+		MinVersion:   tls.VersionTLS12,
+	})
+	env := srv.env()
 
-	r := runCLI(t, env, "", "--tls-ca", ca.certFile, "--tls-cert", cliCert.certFile, "--tls-key", cliCert.keyFile, "get", "articles/a")
-	if r.code != 0 || !strings.Contains(r.stdout, `"name": "articles/a"`) {
-		t.Errorf("mutual TLS: %+v", r)
+	r := runCLI(t, env, `{"url": "https://s.example/mtls"}`,
+		"--tls-ca", ca.certFile, "--tls-cert", cliCert.certFile, "--tls-key", cliCert.keyFile, "create", "source", "--id", "mtls", "-f", "-")
+	if r.code != 0 || !strings.Contains(r.stdout, `"name": "sources/mtls"`) {
+		t.Errorf("mutual TLS with the admin token: %+v", r)
 	}
-	// Without a client certificate the server refuses the handshake.
-	if r := runCLI(t, env, "", "--tls-ca", ca.certFile, "get", "articles/a"); r.code != exitFailure {
+	// The certificate lets the connection in; the call still needs a token.
+	r = runCLI(t, map[string]string{envServer: srv.addr}, "", "--tls-ca", ca.certFile, "--tls-cert", cliCert.certFile, "--tls-key", cliCert.keyFile, "get", "sources/mtls")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "[TOKEN_MISSING]") {
+		t.Errorf("mutual TLS without a token: %+v", r)
+	}
+	if r := runCLI(t, env, "", "--tls-ca", ca.certFile, "get", "sources/mtls"); r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") {
 		t.Errorf("no client certificate: %+v", r)
 	}
-	// The system roots do not know this CA.
-	if r := runCLI(t, env, "", "--tls", "get", "articles/a"); r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") {
-		t.Errorf("--tls with an unknown CA: %+v", r)
-	}
-	if r := runCLI(t, env, "", "get", "articles/a"); r.code != exitFailure || !strings.Contains(r.stderr, "does it expect TLS?") {
-		t.Errorf("plaintext to a TLS server: %+v", r)
+	r = runCLI(t, env, "", "--tls-ca", ca.certFile, "--tls-cert", stranger.certFile, "--tls-key", stranger.keyFile, "get", "sources/mtls")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") {
+		t.Errorf("a client certificate of another CA: %+v", r)
 	}
 }

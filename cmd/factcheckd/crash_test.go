@@ -68,7 +68,8 @@ func TestCrashSafety(t *testing.T) {
 
 	db := filepath.Join(t.TempDir(), "crash.db")
 	l := &ledger{want: map[string]string{}, maybe: map[string]string{}}
-	d := startDaemon(t, db)
+	// The writers go as fast as the server takes them: no rate limit.
+	d := startDaemon(t, db, "--rate-limit", "0")
 	for round := 1; round <= rounds; round++ {
 		acked := l.run(t, d, rng, round)
 		if err := d.cmd.Process.Kill(); err != nil {
@@ -78,8 +79,8 @@ func TestCrashSafety(t *testing.T) {
 		l.stop()
 		checkFile(t, db, fmt.Sprintf("round %d, after SIGKILL", round))
 		checked := time.Now()
-		d = startDaemon(t, db)
-		found := l.verify(t, d.addr, fmt.Sprintf("round %d", round))
+		d = startDaemon(t, db, "--rate-limit", "0")
+		found := l.verify(t, d, fmt.Sprintf("round %d", round))
 		n, imported := l.records()
 		t.Logf("round %d: killed after %d acknowledged writes; of %d sent but not acknowledged, %d were committed; %d records (%d imported) checked in %v",
 			round, acked, found.inFlight, found.committed, n, imported, time.Since(checked).Round(time.Millisecond))
@@ -149,7 +150,7 @@ const crashWriters = 6
 // were acknowledged in it; the caller kills the server while they write.
 func (l *ledger) run(t *testing.T, d *daemon, rng *rand.Rand, round int) int {
 	t.Helper()
-	conn := dial(t, d.addr)
+	conn := d.dial(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	var mu sync.Mutex
@@ -491,11 +492,11 @@ func isAnnotationName(key string) bool { return annotationParent(key) != "" }
 // verify compares what the server holds with the ledger, and moves writes
 // that were in flight and turn out committed into the acknowledged set
 // (they must survive every later crash too).
-func (l *ledger) verify(t *testing.T, addr, when string) verifyCounts {
+func (l *ledger) verify(t *testing.T, d *daemon, when string) verifyCounts {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	conn := dial(t, addr)
+	conn := d.dial(t)
 	arts := factcheckv1.NewArticleServiceClient(conn)
 	srcs := factcheckv1.NewSourceServiceClient(conn)
 	anns := factcheckv1.NewAnnotationServiceClient(conn)

@@ -22,6 +22,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -88,12 +89,19 @@ func binaries(t *testing.T) string {
 	return binDir
 }
 
+// e2eToken is the secret of the admin token the tests' daemons start with
+// (FACTCHECK_BOOTSTRAP_TOKEN). A restart on the same file ignores the
+// variable but keeps the admin, so the token goes on working.
+const e2eToken = "fct_e2e-admin-token-for-tests-only"
+
 // daemon is a running factcheckd.
 type daemon struct {
 	cmd    *exec.Cmd
 	addr   string
 	stderr *syncBuffer
 	done   chan error
+	// token is the admin secret dial sends.
+	token string
 }
 
 type syncBuffer struct {
@@ -115,13 +123,24 @@ func (s *syncBuffer) String() string {
 
 var servingAddr = regexp.MustCompile(`msg="factcheckd serving" addr=(\S+)`)
 
-// startDaemon starts factcheckd on db (with extraArgs), listening on a free loopback port, and
-// waits until it logs the address it serves on.
+// startDaemon starts factcheckd on db (with extraArgs), listening on a free loopback port, with
+// e2eToken as its bootstrap token, and waits until it logs the address it serves on.
 func startDaemon(t *testing.T, db string, extraArgs ...string) *daemon {
+	t.Helper()
+	d := startDaemonEnv(t, db, []string{"FACTCHECK_BOOTSTRAP_TOKEN=" + e2eToken}, extraArgs...)
+	d.token = e2eToken
+	return d
+}
+
+// startDaemonEnv is startDaemon with env ("KEY=value") added to the test's
+// environment instead of the bootstrap token; "FACTCHECK_BOOTSTRAP_TOKEN="
+// unsets it. The daemon's token is the caller's to set.
+func startDaemonEnv(t *testing.T, db string, env []string, extraArgs ...string) *daemon {
 	t.Helper()
 	bin := binaries(t)
 	d := &daemon{stderr: &syncBuffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(filepath.Join(bin, "factcheckd"), append([]string{"--listen", "127.0.0.1:0", "--db", db}, extraArgs...)...)
+	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -149,6 +168,15 @@ func startDaemon(t *testing.T, db string, extraArgs ...string) *daemon {
 	}
 }
 
+// execDaemon is the command that runs factcheckd on db with args, for a
+// test that expects it to refuse to start.
+func execDaemon(t *testing.T, db string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binaries(t), "factcheckd"), append([]string{"--listen", "127.0.0.1:0", "--db", db}, args...)...)
+	cmd.Env = append(os.Environ(), "FACTCHECK_BOOTSTRAP_TOKEN="+e2eToken)
+	return cmd
+}
+
 // stop sends SIGTERM and expects a clean exit.
 func (d *daemon) stop(t *testing.T) {
 	t.Helper()
@@ -165,15 +193,46 @@ func (d *daemon) stop(t *testing.T) {
 	}
 }
 
-func dial(t *testing.T, addr string) *grpc.ClientConn {
+// dial connects to addr over plaintext, sending token (when not empty) with
+// every call.
+func dial(t *testing.T, addr, token string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return dialWith(t, addr, token, dialPlain())
+}
+
+// dialPlain is the plaintext transport dial uses.
+func dialPlain() credentials.TransportCredentials { return insecure.NewCredentials() }
+
+// dialWith is dial over the given transport.
+func dialWith(t *testing.T, addr, token string, creds credentials.TransportCredentials) *grpc.ClientConn {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if token != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
+	}
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
+
+// dial connects to the daemon with its admin token.
+func (d *daemon) dial(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	return dial(t, d.addr, d.token)
+}
+
+// bearer sends a token as the server wants it. The tests talk to loopback,
+// so it goes over plaintext too.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
 
 // readmeBlock is one shell block of the README's walk-through, with what an
 // HTML comment just before it (`<!-- exit 67 -->`, `<!-- background, prints
@@ -274,25 +333,35 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Errorf("README.md should install %s, the version tools/go.mod pins", want)
 	}
 
-	db := filepath.Join(t.TempDir(), "factcheck.db")
-	d := startDaemon(t, db)
 	// The commands run where a newcomer runs them, beside testdata/, but in
 	// a scratch directory so the files they write stay out of the checkout.
+	// The database is there too, as ./factcheck.db is in a clone: the first
+	// start writes the admin's token beside it, where the README reads it.
 	work := t.TempDir()
 	if err := os.Symlink(filepath.Join(root, "testdata"), filepath.Join(work, "testdata")); err != nil {
 		t.Fatal(err)
 	}
+	db := filepath.Join(work, "factcheck.db")
+	d := startDaemonEnv(t, db, []string{"FACTCHECK_BOOTSTRAP_TOKEN="})
+	d.token = readTokenFile(t, db+".bootstrap-token")
 	type running struct {
 		b   readmeBlock
 		cmd *exec.Cmd
 		out *syncBuffer
 	}
 	var background []running
+	// The blocks run as in one terminal: what one exports (the tokens), the
+	// ones after it see. Each block leaves its environment in envFile.
+	// FACTCHECK_TOKEN starts empty, so only the README's own export can
+	// make the calls work.
+	envFile := filepath.Join(t.TempDir(), "env")
+	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"FACTCHECK_SERVER="+d.addr, "FACTCHECK_TOKEN=", "E2E_ENV_FILE="+envFile)
 	for _, b := range walkthrough(t, string(readme)) {
-		script := strings.ReplaceAll(b.script, "127.0.0.1:50051", d.addr)
+		script := "trap 'env -0 >\"$E2E_ENV_FILE\"' EXIT\n" + strings.ReplaceAll(b.script, "127.0.0.1:50051", d.addr)
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "FACTCHECK_SERVER="+d.addr)
+		cmd.Env = env
 		if b.background {
 			out := &syncBuffer{}
 			cmd.Stdout, cmd.Stderr = out, out
@@ -305,8 +374,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
 			continue
 		}
+		os.Remove(envFile)
 		out, err := cmd.CombinedOutput()
 		code := cmd.ProcessState.ExitCode()
+		env = readEnv(t, envFile, env)
 		if code != b.wantExit {
 			t.Fatalf("README.md:%d exited %d (%v), want %d\n--- script\n%s--- output\n%s", b.line, code, err, b.wantExit, b.script, out)
 		}
@@ -331,7 +402,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 
 	checkWalkthroughState := func(addr string) {
 		t.Helper()
-		conn := dial(t, addr)
+		conn := dial(t, addr, d.token)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		art, err := factcheckv1.NewArticleServiceClient(conn).GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: "articles/shafaq-talks"})
@@ -372,14 +443,76 @@ func TestREADMEWalkthrough(t *testing.T) {
 		if _, err := factcheckv1.NewSourceServiceClient(conn).GetSource(ctx, &factcheckv1.GetSourceRequest{Name: "sources/wapo-talks"}); err != nil {
 			t.Fatal(err)
 		}
+		// The review: Rana wrote it, Omar published it, and the audit log
+		// that recorded them is whole.
+		ann, err := factcheckv1.NewAnnotationServiceClient(conn).GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: "articles/shafaq-talks/annotations/not-about-withdrawal"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ann.GetAnnotation(); got.GetState() != factcheckv1.Annotation_STATE_PUBLISHED || got.GetAuthor() != "reviewers/rana" {
+			t.Errorf("the reviewed annotation is %v by %q, want STATE_PUBLISHED by reviewers/rana", got.GetState(), got.GetAuthor())
+		}
+		audit := factcheckv1.NewAuditServiceClient(conn)
+		entries, err := audit.ListAuditEntries(ctx, &factcheckv1.ListAuditEntriesRequest{Filter: `resource = "articles/shafaq-talks/annotations/not-about-withdrawal"`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actors []string
+		for _, e := range entries.GetAuditEntries() {
+			actors = append(actors, e.GetActor()+" "+e.GetMethod())
+		}
+		if want := []string{
+			"reviewers/rana /factcheck.v1.AnnotationService/CreateAnnotation",
+			"reviewers/rana /factcheck.v1.AnnotationService/SubmitAnnotation",
+			"reviewers/omar /factcheck.v1.AnnotationService/PublishAnnotation",
+		}; !slices.Equal(actors, want) {
+			t.Errorf("audit entries of the reviewed annotation:\n%s\nwant\n%s", strings.Join(actors, "\n"), strings.Join(want, "\n"))
+		}
+		v, err := audit.VerifyAuditLog(ctx, &factcheckv1.VerifyAuditLogRequest{})
+		if err != nil || !v.GetValid() {
+			t.Errorf("VerifyAuditLog: %v, %v", v, err)
+		}
 	}
 	checkWalkthroughState(d.addr)
 
-	// Everything survives a restart on the same file.
+	// Everything survives a restart on the same file, and the token with it.
 	d.stop(t)
-	d2 := startDaemon(t, db)
+	d2 := startDaemonEnv(t, db, []string{"FACTCHECK_BOOTSTRAP_TOKEN="})
 	checkWalkthroughState(d2.addr)
 	d2.stop(t)
+}
+
+// readTokenFile returns the secret in a bootstrap token file.
+func readTokenFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
+
+// readEnv reads the environment a walk-through block left in file (as env
+// -0 prints it), without what bash sets for itself; when the block left
+// none, it returns prev.
+func readEnv(t *testing.T, file string, prev []string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return prev
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for kv := range strings.SplitSeq(strings.TrimSuffix(string(b), "\x00"), "\x00") {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "_", "SHLVL", "PWD", "OLDPWD":
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // TestSecondServerOnSameFile: a second factcheckd on a file in use exits at
@@ -407,7 +540,7 @@ func TestSecondServerOnSameFile(t *testing.T) {
 	// The first one is unharmed.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	resp, err := healthpb.NewHealthClient(dial(t, first.addr)).Check(ctx, &healthpb.HealthCheckRequest{})
+	resp, err := healthpb.NewHealthClient(first.dial(t)).Check(ctx, &healthpb.HealthCheckRequest{})
 	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("first server health: %v, %v", resp, err)
 	}
@@ -454,7 +587,7 @@ func TestCompactCommand(t *testing.T) {
 	d := startDaemon(t, db, "--retention", "1ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	articles := factcheckv1.NewArticleServiceClient(dial(t, d.addr))
+	articles := factcheckv1.NewArticleServiceClient(d.dial(t))
 	for i := range 30 {
 		a, err := articles.CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{
 			Url: fmt.Sprintf("https://news.example/%d", i), Text: strings.Repeat("word ", 20_000)}})
@@ -491,7 +624,7 @@ func TestCompactCommand(t *testing.T) {
 		t.Errorf("compaction of a database with 20 purged articles did not shrink it: %s", out)
 	}
 	d2 := startDaemon(t, db)
-	resp, err := factcheckv1.NewArticleServiceClient(dial(t, d2.addr)).ListArticles(ctx, &factcheckv1.ListArticlesRequest{PageSize: 100})
+	resp, err := factcheckv1.NewArticleServiceClient(d2.dial(t)).ListArticles(ctx, &factcheckv1.ListArticlesRequest{PageSize: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +669,7 @@ func TestShutdownEndsWatches(t *testing.T) {
 	d := startDaemon(t, filepath.Join(t.TempDir(), "factcheck.db"), "--shutdown-timeout", "60s")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	conn := dial(t, d.addr)
+	conn := d.dial(t)
 	if _, err := factcheckv1.NewArticleServiceClient(conn).CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{Url: "https://news.example/1", Text: "text"}}); err != nil {
 		t.Fatal(err)
 	}

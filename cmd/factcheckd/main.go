@@ -16,6 +16,21 @@
 //	--retention FACTCHECK_RETENTION  how long deleted resources stay
 //	                            restorable before the purge sweep removes
 //	                            them (default 720h, 30 days)
+//	--tls-cert, --tls-key FACTCHECK_TLS_CERT, FACTCHECK_TLS_KEY  serve TLS
+//	                            with this PEM certificate and key (default
+//	                            plaintext)
+//	--tls-client-ca FACTCHECK_TLS_CLIENT_CA  mutual TLS: require client
+//	                            certificates signed by these PEM CAs
+//	--rate-limit, --rate-burst FACTCHECK_RATE_LIMIT, FACTCHECK_RATE_BURST
+//	                            calls per second each token may make, and
+//	                            the burst above it (default 50 and 100; a
+//	                            rate of 0 turns the limit off)
+//
+// Every call but health checks and reflection needs a token. On a database
+// without reviewers, factcheckd creates the first admin (reviewers/admin):
+// with the secret in FACTCHECK_BOOTSTRAP_TOKEN when that is set, otherwise
+// with a new one that it prints once and writes to DB.bootstrap-token (see
+// bootstrap.go).
 //
 // `factcheckd compact [--db FILE]` rewrites a stopped database without its
 // free pages and reports the sizes before and after.
@@ -31,10 +46,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -72,7 +89,23 @@ type config struct {
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
 	retention       time.Duration
+	tlsCert         string
+	tlsKey          string
+	tlsClientCA     string
+	rateLimit       float64
+	rateBurst       int
+	// bootstrapToken is FACTCHECK_BOOTSTRAP_TOKEN: environment only, so
+	// that the secret shows in neither --help nor the process list.
+	bootstrapToken string
 }
+
+// Defaults of --rate-limit and --rate-burst: far above what a person or a
+// CMS plugin does, low enough that one runaway script cannot starve the
+// newsroom. Batch jobs stream through Import, which counts as one call.
+const (
+	defaultRateLimit = 50
+	defaultRateBurst = 100
+)
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg := config{}
@@ -103,9 +136,36 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	fs.DurationVar(&cfg.retention, "retention", retention,
 		"how long deleted resources stay restorable before the purge sweep removes them for good (env FACTCHECK_RETENTION)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", envOr(getenv, "FACTCHECK_TLS_CERT", ""),
+		"PEM certificate (chain) to serve TLS with, together with --tls-key; empty serves plaintext (env FACTCHECK_TLS_CERT)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", envOr(getenv, "FACTCHECK_TLS_KEY", ""),
+		"PEM private key of --tls-cert (env FACTCHECK_TLS_KEY)")
+	fs.StringVar(&cfg.tlsClientCA, "tls-client-ca", envOr(getenv, "FACTCHECK_TLS_CLIENT_CA", ""),
+		"PEM CA certificates for mutual TLS: every client must present a certificate they signed; needs --tls-cert and --tls-key (env FACTCHECK_TLS_CLIENT_CA)")
+	rateLimit, err := envNumber(getenv, "FACTCHECK_RATE_LIMIT", float64(defaultRateLimit), func(v string) (float64, error) { return strconv.ParseFloat(v, 64) })
+	if err != nil {
+		return cfg, err
+	}
+	fs.Float64Var(&cfg.rateLimit, "rate-limit", rateLimit,
+		"calls per second each token may make on average (a stream counts once); 0 turns the limit off (env FACTCHECK_RATE_LIMIT)")
+	rateBurst, err := envNumber(getenv, "FACTCHECK_RATE_BURST", defaultRateBurst, strconv.Atoi)
+	if err != nil {
+		return cfg, err
+	}
+	fs.IntVar(&cfg.rateBurst, "rate-burst", rateBurst,
+		"calls a token may make at once, ahead of --rate-limit's pace, before further calls fail with RESOURCE_EXHAUSTED (env FACTCHECK_RATE_BURST)")
+	cfg.bootstrapToken = getenv("FACTCHECK_BOOTSTRAP_TOKEN")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: factcheckd [flags]\n\nServes the factcheck gRPC API from one bbolt file.\n\nFlags:\n")
 		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), `
+Environment:
+  FACTCHECK_BOOTSTRAP_TOKEN  the secret of the first admin's token, used only
+        while the database has no reviewer (at least %d characters; a
+        generated one, e.g. openssl rand -base64 32). Unset, the first start
+        generates one, prints it once and writes it to DB.bootstrap-token
+        (mode 0600).
+`, minBootstrapTokenLen)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -125,7 +185,36 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return cfg, usageError{fmt.Errorf("--log-format must be text or json, not %q", cfg.logFormat)}
 	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return cfg, usageError{errors.New("--tls-cert and --tls-key go together: give both to serve TLS, or neither for plaintext")}
+	}
+	if cfg.tlsClientCA != "" && cfg.tlsCert == "" {
+		return cfg, usageError{errors.New("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key: the server must speak TLS to ask for client certificates")}
+	}
+	if math.IsNaN(cfg.rateLimit) || math.IsInf(cfg.rateLimit, 0) || cfg.rateLimit < 0 {
+		return cfg, usageError{fmt.Errorf("--rate-limit must be a number of calls per second, 0 or more (0: no limit), not %v", cfg.rateLimit)}
+	}
+	if cfg.rateLimit > 0 && cfg.rateBurst < 1 {
+		return cfg, usageError{fmt.Errorf("--rate-burst must be at least 1 while --rate-limit is on, not %d", cfg.rateBurst)}
+	}
+	if err := checkBootstrapToken(cfg.bootstrapToken); err != nil {
+		return cfg, usageError{err}
+	}
 	return cfg, nil
+}
+
+// envNumber reads a numeric environment variable standing in for a flag's
+// default; a value that does not parse is a usage error naming it.
+func envNumber[T any](getenv func(string) string, key string, def T, parse func(string) (T, error)) (T, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := parse(v)
+	if err != nil {
+		return def, usageError{fmt.Errorf("%s must be a number, not %q", key, v)}
+	}
+	return n, nil
 }
 
 func envOr(getenv func(string) string, key, def string) string {
@@ -149,6 +238,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		handler = slog.NewJSONHandler(stderr, opts)
 	}
 	logger := slog.New(handler)
+	tlsCfg, err := cfg.serverTLS()
+	if err != nil {
+		return err
+	}
 
 	st, err := boltstore.Open(cfg.db, boltstore.Options{Retention: cfg.retention})
 	if err != nil {
@@ -159,6 +252,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			logger.Error("closing database", "err", err)
 		}
 	}()
+	// Before listening, so that the token printed works from the first
+	// call.
+	if err := bootstrap(ctx, st, cfg.db, cfg.bootstrapToken, stderr, logger); err != nil {
+		return err
+	}
 	// The purge sweep: once now, then every purgeInterval; it ends before
 	// the database closes.
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
@@ -181,7 +279,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// Watches run until their clients leave; closing stopping ends them so
 	// that GracefulStop, which waits for every call, can finish.
 	stopping := make(chan struct{})
-	scfg := server.Config{Logger: logger, PublicURL: cfg.publicURL, Newsroom: cfg.newsroom, Stopping: stopping}
+	scfg := server.Config{
+		Logger:    logger,
+		PublicURL: cfg.publicURL,
+		Newsroom:  cfg.newsroom,
+		Stopping:  stopping,
+		TLS:       tlsCfg,
+		RateLimit: cfg.rateLimit,
+		RateBurst: cfg.rateBurst,
+	}
 	if cfg.metricsListen != "" {
 		mlis, err := net.Listen("tcp", cfg.metricsListen)
 		if err != nil {
@@ -199,7 +305,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
-	logger.Info("factcheckd serving", "addr", lis.Addr().String(), "db", cfg.db)
+	logger.Info("factcheckd serving", "addr", lis.Addr().String(), "db", cfg.db, "tls", tlsMode(tlsCfg), "rate_limit", cfg.rateLimit, "rate_burst", cfg.rateBurst)
 
 	select {
 	case err := <-serveErr:

@@ -25,7 +25,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	articles := factcheckv1.NewArticleServiceClient(dial(t, d.addr))
+	articles := factcheckv1.NewArticleServiceClient(d.dial(t))
 	if _, err := articles.CreateArticle(ctx, &factcheckv1.CreateArticleRequest{Article: &factcheckv1.Article{Url: "https://news.example/1", Text: "text"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatal("GetArticle of a missing article succeeded")
 	}
 
-	imp, err := factcheckv1.NewBulkServiceClient(dial(t, d.addr)).Import(ctx)
+	imp, err := factcheckv1.NewBulkServiceClient(d.dial(t)).Import(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/factcheck/factcheck/store"
 )
 
 // purgeInterval is how often the sweep looks for deleted resources whose
@@ -12,6 +14,9 @@ import (
 // delete, so an hour late is no loss, and a sweep that finds nothing costs
 // one short read of the purge queue.
 const purgeInterval = time.Hour
+
+// purgeActor is who the audit log says purged.
+const purgeActor = "system/purge"
 
 // purger is the part of the store the sweep needs.
 type purger interface {
@@ -22,6 +27,8 @@ type purger interface {
 // once, then every interval, until ctx ends. A failed sweep is logged and
 // retried at the next tick.
 func sweep(ctx context.Context, p purger, interval time.Duration, now func() time.Time, logger *slog.Logger) {
+	// The purges are the server's own writes: the audit log says so.
+	ctx = store.WithWriteInfo(ctx, store.WriteInfo{Actor: purgeActor})
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
