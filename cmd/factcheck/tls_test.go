@@ -1,98 +1,29 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
+	"github.com/factcheck/factcheck/internal/testpki"
 	"strings"
 	"testing"
-	"time"
 )
-
-// certPair is a certificate and key, as PEM files and as a tls.Certificate.
-type certPair struct {
-	certFile, keyFile string
-	cert              *x509.Certificate
-	tls               tls.Certificate
-}
-
-// newCert makes a certificate for 127.0.0.1 signed by parent (self-signed
-// when parent is nil, and then a CA).
-func newCert(t *testing.T, dir, name string, parent *certPair) *certPair {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	signer, signerKey := tmpl, any(key)
-	if parent == nil {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-	} else {
-		signer, signerKey = parent.cert, parent.tls.PrivateKey
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &certPair{certFile: filepath.Join(dir, name+".pem"), keyFile: filepath.Join(dir, name+".key")}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(p.certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p.keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if p.tls, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	if p.cert, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // TestTLS runs the CLI against the real server over TLS: --tls-ca verifies
 // the server, the token goes over the encrypted connection and names the
 // caller, and plaintext or an unknown CA fail readably.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCert(t, dir, "ca", nil)
-	srvCert := newCert(t, dir, "server", ca)
-	srv := startTLSServer(t, &tls.Config{Certificates: []tls.Certificate{srvCert.tls}, MinVersion: tls.VersionTLS12})
+	ca := testpki.New(t, dir, "ca", nil)
+	srvCert := testpki.New(t, dir, "server", ca)
+	srv := startTLSServer(t, &tls.Config{Certificates: []tls.Certificate{srvCert.TLS}, MinVersion: tls.VersionTLS12})
 	env := srv.env()
 
-	r := runCLI(t, env, `{"url": "https://s.example/tls"}`, "--tls-ca", ca.certFile, "create", "source", "--id", "tls", "-f", "-")
+	r := runCLI(t, env, `{"url": "https://s.example/tls"}`, "--tls-ca", ca.CertFile, "create", "source", "--id", "tls", "-f", "-")
 	if r.code != 0 || !strings.Contains(r.stdout, `"name": "sources/tls"`) {
 		t.Errorf("over TLS with the admin token: %+v", r)
 	}
 	noToken := map[string]string{envServer: srv.addr}
-	if r := runCLI(t, noToken, "", "--tls-ca", ca.certFile, "get", "sources/tls"); r.code != exitFailure || !strings.Contains(r.stderr, "[TOKEN_MISSING]") {
+	if r := runCLI(t, noToken, "", "--tls-ca", ca.CertFile, "get", "sources/tls"); r.code != exitFailure || !strings.Contains(r.stderr, "[TOKEN_MISSING]") {
 		t.Errorf("over TLS without a token: %+v", r)
 	}
 	// The system roots do not know this CA.
@@ -110,14 +41,14 @@ func TestTLS(t *testing.T) {
 // before any call, whatever the token.
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCert(t, dir, "ca", nil)
-	srvCert := newCert(t, dir, "server", ca)
-	cliCert := newCert(t, dir, "client", ca)
-	stranger := newCert(t, dir, "stranger", nil)
+	ca := testpki.New(t, dir, "ca", nil)
+	srvCert := testpki.New(t, dir, "server", ca)
+	cliCert := testpki.New(t, dir, "client", ca)
+	stranger := testpki.New(t, dir, "stranger", nil)
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.X509)
 	srv := startTLSServer(t, &tls.Config{
-		Certificates: []tls.Certificate{srvCert.tls},
+		Certificates: []tls.Certificate{srvCert.TLS},
 		ClientCAs:    pool,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		MinVersion:   tls.VersionTLS12,
@@ -125,19 +56,19 @@ func TestMutualTLS(t *testing.T) {
 	env := srv.env()
 
 	r := runCLI(t, env, `{"url": "https://s.example/mtls"}`,
-		"--tls-ca", ca.certFile, "--tls-cert", cliCert.certFile, "--tls-key", cliCert.keyFile, "create", "source", "--id", "mtls", "-f", "-")
+		"--tls-ca", ca.CertFile, "--tls-cert", cliCert.CertFile, "--tls-key", cliCert.KeyFile, "create", "source", "--id", "mtls", "-f", "-")
 	if r.code != 0 || !strings.Contains(r.stdout, `"name": "sources/mtls"`) {
 		t.Errorf("mutual TLS with the admin token: %+v", r)
 	}
 	// The certificate lets the connection in; the call still needs a token.
-	r = runCLI(t, map[string]string{envServer: srv.addr}, "", "--tls-ca", ca.certFile, "--tls-cert", cliCert.certFile, "--tls-key", cliCert.keyFile, "get", "sources/mtls")
+	r = runCLI(t, map[string]string{envServer: srv.addr}, "", "--tls-ca", ca.CertFile, "--tls-cert", cliCert.CertFile, "--tls-key", cliCert.KeyFile, "get", "sources/mtls")
 	if r.code != exitFailure || !strings.Contains(r.stderr, "[TOKEN_MISSING]") {
 		t.Errorf("mutual TLS without a token: %+v", r)
 	}
-	if r := runCLI(t, env, "", "--tls-ca", ca.certFile, "get", "sources/mtls"); r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") {
+	if r := runCLI(t, env, "", "--tls-ca", ca.CertFile, "get", "sources/mtls"); r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") {
 		t.Errorf("no client certificate: %+v", r)
 	}
-	r = runCLI(t, env, "", "--tls-ca", ca.certFile, "--tls-cert", stranger.certFile, "--tls-key", stranger.keyFile, "get", "sources/mtls")
+	r = runCLI(t, env, "", "--tls-ca", ca.CertFile, "--tls-cert", stranger.CertFile, "--tls-key", stranger.KeyFile, "get", "sources/mtls")
 	if r.code != exitFailure || !strings.Contains(r.stderr, "UNAVAILABLE") {
 		t.Errorf("a client certificate of another CA: %+v", r)
 	}

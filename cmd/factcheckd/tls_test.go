@@ -2,16 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,79 +16,20 @@ import (
 	"google.golang.org/grpc/status"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/internal/testpki"
 )
-
-// testCert is a certificate and key as PEM files and as a tls.Certificate.
-type testCert struct {
-	certFile, keyFile string
-	cert              *x509.Certificate
-	tls               tls.Certificate
-}
-
-// newTestCert makes a certificate for 127.0.0.1 signed by parent
-// (self-signed, and a CA, when parent is nil).
-func newTestCert(t *testing.T, dir, name string, parent *testCert) *testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	signer, signerKey := tmpl, any(key)
-	if parent == nil {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-	} else {
-		signer, signerKey = parent.cert, parent.tls.PrivateKey
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &testCert{certFile: filepath.Join(dir, name+".pem"), keyFile: filepath.Join(dir, name+".key")}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(c.certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(c.keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if c.tls, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	if c.cert, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // TestTLSFlags: with --tls-cert and --tls-key the binary serves TLS, and
 // with --tls-client-ca too it wants a client certificate its CA signed;
 // the token is needed on top.
 func TestTLSFlags(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCert(t, dir, "ca", nil)
-	srv := newTestCert(t, dir, "server", ca)
-	client := newTestCert(t, dir, "client", ca)
-	stranger := newTestCert(t, dir, "stranger", nil) // signed by nobody the server trusts
+	ca := testpki.New(t, dir, "ca", nil)
+	srv := testpki.New(t, dir, "server", ca)
+	client := testpki.New(t, dir, "client", ca)
+	stranger := testpki.New(t, dir, "stranger", nil) // signed by nobody the server trusts
 	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
+	roots.AddCert(ca.X509)
 	tlsCreds := func(certs ...tls.Certificate) credentials.TransportCredentials {
 		return credentials.NewTLS(&tls.Config{RootCAs: roots, Certificates: certs, MinVersion: tls.VersionTLS12})
 	}
@@ -116,7 +49,7 @@ func TestTLSFlags(t *testing.T) {
 	}
 
 	t.Run("server TLS", func(t *testing.T) {
-		d := startDaemon(t, filepath.Join(t.TempDir(), "factcheck.db"), "--tls-cert", srv.certFile, "--tls-key", srv.keyFile)
+		d := startDaemon(t, filepath.Join(t.TempDir(), "factcheck.db"), "--tls-cert", srv.CertFile, "--tls-key", srv.KeyFile)
 		if !strings.Contains(d.stderr.String(), "tls=on") {
 			t.Errorf("the serving log line does not say tls=on:\n%s", d.stderr.String())
 		}
@@ -134,14 +67,14 @@ func TestTLSFlags(t *testing.T) {
 
 	t.Run("mutual TLS", func(t *testing.T) {
 		d := startDaemon(t, filepath.Join(t.TempDir(), "factcheck.db"),
-			"--tls-cert", srv.certFile, "--tls-key", srv.keyFile, "--tls-client-ca", ca.certFile)
+			"--tls-cert", srv.CertFile, "--tls-key", srv.KeyFile, "--tls-client-ca", ca.CertFile)
 		if !strings.Contains(d.stderr.String(), "tls=mutual") {
 			t.Errorf("the serving log line does not say tls=mutual:\n%s", d.stderr.String())
 		}
-		if err := whoAmIWith(t, d, e2eToken, tlsCreds(client.tls)); err != nil {
+		if err := whoAmIWith(t, d, e2eToken, tlsCreds(client.TLS)); err != nil {
 			t.Errorf("with a client certificate and the token: %v", err)
 		}
-		if err := whoAmIWith(t, d, "", tlsCreds(client.tls)); status.Code(err) != codes.Unauthenticated {
+		if err := whoAmIWith(t, d, "", tlsCreds(client.TLS)); status.Code(err) != codes.Unauthenticated {
 			t.Errorf("with a client certificate, without a token: %v, want UNAUTHENTICATED", err)
 		}
 		// Not even health checks pass without a certificate the CA signed:
@@ -149,7 +82,7 @@ func TestTLSFlags(t *testing.T) {
 		if err := health(t, d, tlsCreds()); status.Code(err) != codes.Unavailable {
 			t.Errorf("without a client certificate: %v, want UNAVAILABLE", err)
 		}
-		if err := health(t, d, tlsCreds(stranger.tls)); status.Code(err) != codes.Unavailable {
+		if err := health(t, d, tlsCreds(stranger.TLS)); status.Code(err) != codes.Unavailable {
 			t.Errorf("with a client certificate of another CA: %v, want UNAVAILABLE", err)
 		}
 		d.stop(t)
@@ -157,9 +90,9 @@ func TestTLSFlags(t *testing.T) {
 
 	t.Run("files that are not there", func(t *testing.T) {
 		for _, args := range [][]string{
-			{"--tls-cert", filepath.Join(dir, "missing.pem"), "--tls-key", srv.keyFile},
-			{"--tls-cert", srv.certFile, "--tls-key", client.keyFile},
-			{"--tls-cert", srv.certFile, "--tls-key", srv.keyFile, "--tls-client-ca", srv.keyFile},
+			{"--tls-cert", filepath.Join(dir, "missing.pem"), "--tls-key", srv.KeyFile},
+			{"--tls-cert", srv.CertFile, "--tls-key", client.KeyFile},
+			{"--tls-cert", srv.CertFile, "--tls-key", srv.KeyFile, "--tls-client-ca", srv.KeyFile},
 		} {
 			cmd := execDaemon(t, filepath.Join(t.TempDir(), "x.db"), args...)
 			out, _ := cmd.CombinedOutput()
