@@ -192,66 +192,90 @@ func annotationFromProto(p *factcheckv1.Annotation) *store.Annotation {
 	}
 }
 
-func annotationToProto(a *store.Annotation) *factcheckv1.Annotation {
-	p := &factcheckv1.Annotation{
-		Name: a.Name(),
-		Anchor: &factcheckv1.Anchor{
-			Quote: &factcheckv1.TextQuoteSelector{
-				Exact:  a.Anchor.Exact,
-				Prefix: a.Anchor.Prefix,
-				Suffix: a.Anchor.Suffix,
-			},
-			ArticleRevision: a.Anchor.ArticleRevision,
-			Status:          factcheckv1.Anchor_Status(a.Anchor.Status),
-			Utf16:           &factcheckv1.Span{Start: int32(a.Anchor.UTF16.Start), End: int32(a.Anchor.UTF16.End)},
-			Utf8:            &factcheckv1.Span{Start: int32(a.Anchor.UTF8.Start), End: int32(a.Anchor.UTF8.End)},
-			MatchScore:      a.Anchor.Score,
-			FoundText:       a.Anchor.FoundText,
-		},
-		Claim: &factcheckv1.Claim{
-			Text:      a.Claim.Text,
-			ClaimTime: timeToProto(a.Claim.ClaimTime),
-		},
-		State:      factcheckv1.Annotation_State(a.State),
-		Labels:     cloneLabels(a.Labels),
-		ExternalId: a.ExternalID,
-		Author:     a.Author,
-		CreateTime: timeToProto(a.CreateTime),
-		UpdateTime: timeToProto(a.UpdateTime),
-		Etag:       a.Etag,
-		RevisionId: revisionID(a.RevisionID),
-		DeleteTime: timeToProto(a.DeleteTime),
-		PurgeTime:  timeToProto(a.PurgeTime),
+// annotationMessages are the messages of one converted annotation,
+// allocated together: lists convert annotations by the page, and one
+// allocation per annotation instead of a dozen is most of what made that
+// conversion cheaper (BenchmarkListAnnotations).
+type annotationMessages struct {
+	annotation     factcheckv1.Annotation
+	anchor         factcheckv1.Anchor
+	quote          factcheckv1.TextQuoteSelector
+	utf16, utf8    factcheckv1.Span
+	position       factcheckv1.TextPositionSelector
+	claim          factcheckv1.Claim
+	claimant       factcheckv1.Claimant
+	verdict        factcheckv1.Verdict
+	create, update timestamppb.Timestamp
+}
+
+// setTime is timeToProto into ts, which it returns (nil for the zero time).
+func setTime(ts *timestamppb.Timestamp, t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
 	}
+	ts.Seconds, ts.Nanos = t.Unix(), int32(t.Nanosecond())
+	return ts
+}
+
+func annotationToProto(a *store.Annotation) *factcheckv1.Annotation {
+	m := &annotationMessages{}
+	p := &m.annotation
+	p.Name = a.Name()
+	m.quote.Exact, m.quote.Prefix, m.quote.Suffix = a.Anchor.Exact, a.Anchor.Prefix, a.Anchor.Suffix
+	m.utf16.Start, m.utf16.End = int32(a.Anchor.UTF16.Start), int32(a.Anchor.UTF16.End)
+	m.utf8.Start, m.utf8.End = int32(a.Anchor.UTF8.Start), int32(a.Anchor.UTF8.End)
+	p.Anchor = &m.anchor
+	p.Anchor.Quote = &m.quote
+	p.Anchor.ArticleRevision = a.Anchor.ArticleRevision
+	p.Anchor.Status = factcheckv1.Anchor_Status(a.Anchor.Status)
+	p.Anchor.Utf16 = &m.utf16
+	p.Anchor.Utf8 = &m.utf8
+	p.Anchor.MatchScore = a.Anchor.Score
+	p.Anchor.FoundText = a.Anchor.FoundText
+	p.Claim = &m.claim
+	p.Claim.Text = a.Claim.Text
+	p.Claim.ClaimTime = timeToProto(a.Claim.ClaimTime)
+	p.State = factcheckv1.Annotation_State(a.State)
+	p.Labels = cloneLabels(a.Labels)
+	p.ExternalId = a.ExternalID
+	p.Author = a.Author
+	p.CreateTime = setTime(&m.create, a.CreateTime)
+	p.UpdateTime = setTime(&m.update, a.UpdateTime)
+	p.Etag = a.Etag
+	p.RevisionId = revisionID(a.RevisionID)
+	p.DeleteTime = timeToProto(a.DeleteTime)
+	p.PurgeTime = timeToProto(a.PurgeTime)
 	if prev := a.Anchor.Previous; prev != nil {
 		p.Anchor.PreviousPosition = &factcheckv1.TextPositionSelector{Start: int32(prev.Start), End: int32(prev.End)}
 		p.Anchor.PreviousArticleRevision = a.Anchor.PreviousRevision
 	}
 	if a.Anchor.HasPosition {
-		p.Anchor.Position = &factcheckv1.TextPositionSelector{Start: int32(a.Anchor.Start), End: int32(a.Anchor.End)}
+		m.position.Start, m.position.End = int32(a.Anchor.Start), int32(a.Anchor.End)
+		p.Anchor.Position = &m.position
 	}
 	if cl := a.Claim.Claimant; cl != (store.Claimant{}) {
-		p.Claim.Claimant = &factcheckv1.Claimant{
-			Name:        cl.Name,
-			Kind:        factcheckv1.Claimant_Kind(cl.Kind),
-			SameAs:      cl.SameAs,
-			Description: cl.Description,
-		}
+		m.claimant.Name = cl.Name
+		m.claimant.Kind = factcheckv1.Claimant_Kind(cl.Kind)
+		m.claimant.SameAs = cl.SameAs
+		m.claimant.Description = cl.Description
+		p.Claim.Claimant = &m.claimant
 	}
 	if a.Verdict != (store.Verdict{}) {
-		p.Verdict = &factcheckv1.Verdict{
-			Rating:    factcheckv1.Rating(a.Verdict.Rating),
-			Label:     a.Verdict.Label,
-			Rationale: a.Verdict.Rationale,
-		}
+		m.verdict.Rating = factcheckv1.Rating(a.Verdict.Rating)
+		m.verdict.Label = a.Verdict.Label
+		m.verdict.Rationale = a.Verdict.Rationale
+		p.Verdict = &m.verdict
 	}
-	for _, c := range a.Citations {
-		p.Citations = append(p.Citations, &factcheckv1.Citation{
-			Source: store.SourceName(c.SourceID),
-			Quote:  c.Quote,
-			Stance: factcheckv1.Stance(c.Stance),
-			Note:   c.Note,
-		})
+	if len(a.Citations) > 0 {
+		cs := make([]factcheckv1.Citation, len(a.Citations))
+		p.Citations = make([]*factcheckv1.Citation, len(a.Citations))
+		for i, c := range a.Citations {
+			cs[i].Source = store.SourceName(c.SourceID)
+			cs[i].Quote = c.Quote
+			cs[i].Stance = factcheckv1.Stance(c.Stance)
+			cs[i].Note = c.Note
+			p.Citations[i] = &cs[i]
+		}
 	}
 	return p
 }

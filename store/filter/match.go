@@ -115,7 +115,8 @@ func compareStrings(v string, op Op, want string) bool {
 //
 // A backend uses one of them to choose the candidates (an index bucket) and
 // must still run Match on each candidate: the other comparisons, and any
-// OR or NOT, are not reflected in the terms. An empty result means no index
+// OR or NOT, are not reflected in the terms (EqualityUnions gives the ORs
+// an index can serve). An empty result means no index
 // applies and every record is a candidate.
 func EqualityTerms(e Expr) []*Compare {
 	var out []*Compare

@@ -474,6 +474,27 @@ func testFilterAnnotations(t *testing.T, s store.Store) {
 		{`labels.urgent = "yes" AND labels.topic = "health"`, full("a1")},
 		{`NOT state = STATE_PUBLISHED`, full("a0", "a3", "b1")},
 		{`state = STATE_PUBLISHED OR verdict.rating = RATING_MISLEADING`, full("a1", "a2", "a3", "b0")},
+		// ORs of equality terms, which a backend may serve from indexes
+		// (filter.EqualityUnions); the results are those of any filter.
+		{`state = STATE_PUBLISHED OR state = STATE_RETRACTED`, full("a1", "a2", "b0", "b1")},
+		{`verdict.rating = RATING_FALSE AND (state = STATE_PUBLISHED OR state = STATE_RETRACTED)`, full("a2", "b0")},
+		{`(state = STATE_PUBLISHED OR state = STATE_RETRACTED OR state = STATE_IN_REVIEW OR (state = STATE_DRAFT AND author = "nobody")) AND claim.claimant.name = "Ann Smith"`, full("a2")},
+		// Overlapping branches: a2 and b0 are both; each comes once.
+		{`state = STATE_PUBLISHED OR verdict.rating = RATING_FALSE`, full("a0", "a1", "a2", "b0")},
+		{`state = STATE_PUBLISHED OR state = STATE_PUBLISHED`, full("a1", "a2", "b0")},
+		// Branches that can match nothing, and unique values.
+		{`state = STATE_PUBLISHED OR citations.source = "sources/nope"`, full("a1", "a2", "b0")},
+		{`citations.source = "sources/nope" OR external_id = "nope"`, nil},
+		{`external_id = "ext-a3" OR external_id = "ext-a0"`, full("a0", "a3")},
+		{`external_id = "ext-a3" OR state = STATE_RETRACTED OR external_id = "nope"`, full("a3", "b1")},
+		// Branches of several terms, and two ORs at once.
+		{`(state = STATE_DRAFT AND verdict.rating = RATING_FALSE) OR (state = STATE_PUBLISHED AND labels.topic = "economy")`, full("a0", "b0")},
+		{`(state = STATE_PUBLISHED OR state = STATE_IN_REVIEW) AND (verdict.rating = RATING_FALSE OR verdict.rating = RATING_MISLEADING)`, full("a2", "a3", "b0")},
+		{`(citations.source = "sources/s1" OR citations.source = "sources/s3") AND (labels.topic = "economy" OR labels.urgent = "no")`, full("a0", "b0")},
+		// Branches no index answers, alone or beside ones that are.
+		{`state = STATE_PUBLISHED OR labels:urgent`, full("a1", "a2", "b0", "b1")},
+		{`state = STATE_PUBLISHED OR NOT verdict.rating = RATING_TRUE`, full("a0", "a1", "a2", "a3", "b0", "b1")},
+		{`state = STATE_IN_REVIEW OR author = "nobody"`, full("a3")},
 		{`author = "nobody"`, nil},
 		{`create_time >= ` + rfc3339(created["a3"].CreateTime), full("a3", "b0", "b1")},
 		{`create_time = ` + rfc3339(created["a1"].CreateTime), full("a1")},
@@ -481,6 +502,8 @@ func testFilterAnnotations(t *testing.T, s store.Store) {
 	})
 	checkFilters(t, annotationLister(s, a.ID), store.AnnotationFilterSchema, []filterCase{
 		{`state = STATE_PUBLISHED`, full("a1", "a2")},
+		{`state = STATE_PUBLISHED OR state = STATE_IN_REVIEW`, full("a1", "a2", "a3")},
+		{`state = STATE_RETRACTED OR verdict.rating = RATING_FALSE`, full("a0", "a2")},
 		{`verdict.rating = RATING_FALSE`, full("a0", "a2")},
 		{`citations.source = "sources/s3"`, nil},
 		{`external_id = "ext-a3"`, full("a3")},

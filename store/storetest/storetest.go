@@ -91,6 +91,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListOrderAndPages", testListOrderAndPages},
 		{"ListPageTokens", testListPageTokens},
 		{"ListKeysetStability", testListKeysetStability},
+		{"ListUnionKeysetStability", testListUnionKeysetStability},
 		{"ListEndTokenWithFilter", testListEndTokenWithFilter},
 		{"ListAnnotationsScope", testListAnnotationsScope},
 		{"FilterArticles", testFilterArticles},

@@ -1,0 +1,90 @@
+package boltstore_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/factcheck/factcheck/store"
+	"github.com/factcheck/factcheck/store/boltstore"
+	"github.com/factcheck/factcheck/store/filter"
+)
+
+// TestUnionPlans pins what a List with an OR of equality terms reads: the
+// records of the union of the index ranges, merged, and nothing else (the
+// conformance suite checks the results, this the cost).
+func TestUnionPlans(t *testing.T) {
+	s := open(t, boltstore.Options{NoSync: true})
+	var arts []string
+	for _, id := range []string{"ua", "ub"} {
+		a, err := s.CreateArticle(ctx, &store.Article{ID: id, URL: "https://news.example/" + id, Text: claims})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arts = append(arts, a.ID)
+	}
+	const perArticle = 150
+	for j, art := range arts {
+		for i := range perArticle {
+			a := &store.Annotation{ArticleID: art, Anchor: store.Anchor{Exact: fmt.Sprintf("Claim %02d", i%60)}, State: store.StateDraft}
+			switch {
+			case j == 0 && i%50 == 7: // 3, all of article ua
+				a.State, a.Verdict.Rating = store.StatePublished, store.RatingFalse
+			case j == 1 && i%50 == 20: // 3, all of article ub
+				a.State = store.StateRetracted
+			case j == 0 && i%75 == 30: // 2
+				a.State = store.StateInReview
+			}
+			if _, err := s.CreateAnnotation(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const viewer = `(state = STATE_PUBLISHED OR state = STATE_RETRACTED)`
+	tests := []struct {
+		name         string
+		articleID    string
+		filter       string
+		order        store.OrderBy
+		pageSize     int
+		wantN        int
+		wantExamined int64
+	}{
+		{"viewer", "", viewer, store.OrderBy{}, 10, 6, 6},
+		{"viewer, descending", "", viewer, store.OrderBy{Desc: true}, 10, 6, 6},
+		{"viewer, a page and one more", "", viewer, store.OrderBy{}, 4, 4, 5},
+		{"viewer, update order: few, sorted", "", viewer, store.OrderBy{Field: store.OrderByUpdateTime}, 10, 6, 6},
+		// Not few enough to sort: the by-update index is walked, and only
+		// a page of records read.
+		{"drafts, update order: walked", "", "state = STATE_DRAFT OR state = STATE_IN_REVIEW", store.OrderBy{Field: store.OrderByUpdateTime}, 10, 10, 11},
+		{"drafts, update order descending: walked", "", "state = STATE_DRAFT OR state = STATE_IN_REVIEW", store.OrderBy{Field: store.OrderByUpdateTime, Desc: true}, 10, 10, 11},
+		{"viewer and a rating", "", "verdict.rating = RATING_FALSE AND " + viewer, store.OrderBy{}, 10, 3, 3},
+		{"viewer in an article", arts[1], viewer, store.OrderBy{}, 10, 3, 3},
+		{"overlapping branches", "", "state = STATE_PUBLISHED OR verdict.rating = RATING_FALSE", store.OrderBy{}, 10, 3, 3},
+		{"a branch of two terms walks the smaller", "", "(state = STATE_DRAFT AND verdict.rating = RATING_FALSE) OR state = STATE_RETRACTED", store.OrderBy{}, 10, 3, 3},
+		{"unique values", "", `external_id = "none" OR state = STATE_IN_REVIEW`, store.OrderBy{}, 10, 2, 2},
+		{"a branch no index answers in order: everything", "", "state = STATE_PUBLISHED OR labels:topic", store.OrderBy{}, 10, 3, 2 * perArticle},
+		// author has no index, so the drafts branch is every draft: the
+		// union is every record, read in creation order.
+		{"reviewer", "", `state = STATE_PUBLISHED OR state = STATE_RETRACTED OR state = STATE_IN_REVIEW OR (state = STATE_DRAFT AND author = "reviewers/x")`,
+			store.OrderBy{}, 10, 8, 2 * perArticle},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := filter.Parse(tc.filter, store.AnnotationFilterSchema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := s.Examined()
+			got, _, err := s.ListAnnotations(ctx, tc.articleID, store.ListQuery{Filter: f, OrderBy: tc.order, PageSize: tc.pageSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.wantN {
+				t.Errorf("%d results, want %d", len(got), tc.wantN)
+			}
+			if n := s.Examined() - before; n != tc.wantExamined {
+				t.Errorf("decoded %d records, want %d", n, tc.wantExamined)
+			}
+		})
+	}
+}
