@@ -60,7 +60,7 @@ const testMethod = "/factcheck.v1.ArticleService/CreateArticle"
 func (f *authFixture) call(t *testing.T) (context.Context, error) {
 	t.Helper()
 	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+f.secret))
-	ctx = context.WithValue(ctx, requestIDKey{}, "req-1")
+	ctx = context.WithValue(ctx, callInfoKey{}, &callInfo{requestID: "req-1"})
 	return f.a.authorize(ctx, testMethod)
 }
 
