@@ -12,4 +12,9 @@
 // (store.Store); it never knows which backend it runs on. Handlers validate a
 // request completely before the store is touched, so a bad request costs no
 // transaction and reports every offending field at once.
+//
+// Beyond the role matrix, some rules depend on the annotation as well as
+// the caller: the editorial workflow and its four-eyes rule (workflow.go)
+// and who sees drafts (visibility.go) are checked inside the store's write
+// transaction or folded into list filters, never on a copy read earlier.
 package server
