@@ -2,8 +2,12 @@
 // tool a newsroom's data person uses to import files of articles, sources and
 // claim annotations (JSON Lines, W3C Web Annotations, Hypothesis exports,
 // ClaimReview), to export them again, to get, list, create and delete
-// single resources from scripts, and to back up the server's database while
-// it serves (factcheck backup FILE; factcheckd --db FILE starts on the copy).
+// single resources from scripts, to move annotations through the editorial
+// workflow (submit, return, publish, retract), to manage reviewers and their
+// tokens (create token --output secret prints the secret alone, for a script
+// to capture), to read and verify the audit log (verify-audit exits 1 when
+// its hash chain is broken), and to back up the server's database while it
+// serves (factcheck backup FILE; factcheckd --db FILE starts on the copy).
 //
 // Every command talks to one server, chosen by --server or FACTCHECK_SERVER
 // (default 127.0.0.1:50051), over plaintext unless a TLS option is given; a

@@ -7,10 +7,12 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 )
@@ -30,11 +32,21 @@ func checkOutput(o string) error {
 	return usagef("--output must be json, jsonl or table, not %q", o)
 }
 
+// marshalOptions are protojson's defaults, except for the audit log's
+// verification: proto3 leaves "valid": false out, which a script reading
+// .valid would take for a missing answer rather than a broken log.
+func marshalOptions(m proto.Message) protojson.MarshalOptions {
+	if _, ok := m.(*factcheckv1.VerifyAuditLogResponse); ok {
+		return protojson.MarshalOptions{EmitUnpopulated: true}
+	}
+	return protojson.MarshalOptions{}
+}
+
 // marshalCompact renders m as one line of JSON. protojson deliberately
 // varies its whitespace between builds; compacting makes lines stable and
 // guarantees there is no newline inside a record.
 func marshalCompact(m proto.Message) ([]byte, error) {
-	b, err := protojson.Marshal(m)
+	b, err := marshalOptions(m).Marshal(m)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +59,7 @@ func marshalCompact(m proto.Message) ([]byte, error) {
 
 // marshalIndent renders m as indented JSON, two spaces per level.
 func marshalIndent(m proto.Message) ([]byte, error) {
-	b, err := protojson.Marshal(m)
+	b, err := marshalOptions(m).Marshal(m)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +145,18 @@ func tableHeader(m proto.Message) []string {
 		return []string{"NAME", "KIND", "URL", "TITLE"}
 	case *factcheckv1.Annotation:
 		return []string{"NAME", "STATE", "RATING", "ANCHOR", "CLAIM"}
+	case *factcheckv1.Reviewer:
+		return []string{"NAME", "ROLE", "STATUS", "EMAIL", "DISPLAY NAME"}
+	case *factcheckv1.Token:
+		return []string{"NAME", "CREATED", "EXPIRES", "REVOKED", "DISPLAY NAME"}
+	case *factcheckv1.AuditEntry:
+		return []string{"SEQUENCE", "TIME", "ACTOR", "METHOD", "RESOURCE", "NOTE"}
+	case *factcheckv1.GetCurrentReviewerResponse:
+		return []string{"REVIEWER", "ROLE", "TOKEN", "DISPLAY NAME"}
+	case *factcheckv1.CreateTokenResponse:
+		return []string{"NAME", "EXPIRES", "SECRET"}
+	case *factcheckv1.VerifyAuditLogResponse:
+		return []string{"VALID", "ENTRIES", "HEAD HASH", "FIRST BROKEN", "PROBLEM"}
 	}
 	return []string{"VALUE"}
 }
@@ -151,9 +175,68 @@ func tableRow(m proto.Message) []string {
 			strings.TrimPrefix(m.GetAnchor().GetStatus().String(), "STATUS_"),
 			cell(m.GetClaim().GetText(), 60),
 		}
+	case *factcheckv1.Reviewer:
+		return []string{m.GetName(), roleCell(m.GetRole()), statusCell(m.GetDisabled()), m.GetEmail(), cell(m.GetDisplayName(), 60)}
+	case *factcheckv1.Token:
+		return []string{
+			m.GetName(),
+			timeCell(m.GetCreateTime(), "-"),
+			timeCell(m.GetExpireTime(), "never"),
+			timeCell(m.GetRevokeTime(), "-"),
+			cell(m.GetDisplayName(), 60),
+		}
+	case *factcheckv1.AuditEntry:
+		return []string{
+			fmt.Sprint(m.GetSequence()),
+			timeCell(m.GetCreateTime(), "-"),
+			m.GetActor(),
+			// Every method is the API's own: the package says nothing.
+			strings.TrimPrefix(m.GetMethod(), "/factcheck.v1."),
+			m.GetResource(),
+			orDash(cell(m.GetNote(), 60)),
+		}
+	case *factcheckv1.GetCurrentReviewerResponse:
+		return []string{m.GetReviewer().GetName(), roleCell(m.GetReviewer().GetRole()), m.GetToken().GetName(), cell(m.GetReviewer().GetDisplayName(), 60)}
+	case *factcheckv1.CreateTokenResponse:
+		return []string{m.GetToken().GetName(), timeCell(m.GetToken().GetExpireTime(), "never"), m.GetSecret()}
+	case *factcheckv1.VerifyAuditLogResponse:
+		return []string{
+			fmt.Sprint(m.GetValid()),
+			fmt.Sprint(m.GetEntriesChecked()),
+			m.GetHeadHash(),
+			orDash(m.GetFirstBrokenEntry()),
+			orDash(cell(m.GetProblem(), 80)),
+		}
 	}
 	b, _ := marshalCompact(m)
 	return []string{string(b)}
+}
+
+func roleCell(r factcheckv1.Reviewer_Role) string {
+	return strings.TrimPrefix(r.String(), "ROLE_")
+}
+
+func statusCell(disabled bool) string {
+	if disabled {
+		return "disabled"
+	}
+	return "enabled"
+}
+
+// timeCell renders a timestamp in UTC to the second, or unset for none.
+func timeCell(ts *timestamppb.Timestamp, unset string) string {
+	if ts == nil {
+		return unset
+	}
+	return ts.AsTime().UTC().Format(time.RFC3339)
+}
+
+// orDash keeps an empty cell from shifting the columns after it.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // cell makes s fit one table cell: one line, at most n characters.

@@ -113,7 +113,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Short: "Command-line client of a factcheck server",
 		Long: `factcheck talks to a factcheck server: it imports and exports articles,
 sources and claim annotations in bulk, gets, lists, creates and deletes
-single resources for scripts, and backs up the server's database.
+single resources for scripts, moves annotations through the editorial
+workflow (submit, return, publish, retract), manages reviewers and their
+tokens, reads and verifies the audit log, and backs up the server's database.
 
 The server is --server or $` + envServer + ` (default ` + defaultServer + `), reached over
 plaintext unless --tls, --tls-ca or --tls-cert is given. A token from --token
@@ -140,6 +142,13 @@ Exit status: 0 on success, 1 on a failed call or failed import records,
 		a.createCommand(),
 		a.deleteCommand(),
 		a.undeleteCommand(),
+	)
+	root.AddCommand(a.transitionCommands()...)
+	root.AddCommand(
+		a.whoamiCommand(),
+		a.revokeCommand(),
+		a.disableCommand(),
+		a.verifyAuditCommand(),
 		a.importCommand(),
 		a.exportCommand(),
 		a.backupCommand(),

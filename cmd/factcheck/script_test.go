@@ -55,6 +55,8 @@ var updateScripts = flag.Bool("update-scripts", false, "rewrite cmp golden files
 //	factcheckd-await NAME URL [LASTEXT]
 //	                           wait as factcheckd-kill does, without the kill
 //	exits N CMD ARGS...        run CMD and expect exit status N
+//	grab VAR FILE [REGEXP]     set VAR to FILE's content without surrounding space, or
+//	                           to REGEXP's first group in it: what $(...) would capture
 //	gen-records FILE ARTICLES ANNOTATIONS-PER-ARTICLE SOURCES [-prefix P] [-unreadable L,...] [-invalid L,...]
 //	                           write a JSONL import file (see genRecords)
 //	lines N [FILE]             expect N non-empty lines in FILE (default stdout)
@@ -100,6 +102,7 @@ func TestScripts(t *testing.T) {
 			"consistent":       cmdConsistent,
 			"dbcheck":          cmdDBCheck,
 			"exits":            cmdExits,
+			"grab":             cmdGrab,
 			"gen-records":      cmdGenRecords,
 			"lines":            cmdLines,
 			"cmpjsonl":         cmdCmpJSONL,
@@ -310,6 +313,27 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+func cmdGrab(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: grab VAR FILE [REGEXP]")
+	}
+	text := ts.ReadFile(args[1])
+	val := strings.TrimSpace(text)
+	if len(args) == 3 {
+		re, err := regexp.Compile(args[2])
+		ts.Check(err)
+		m := re.FindStringSubmatch(text)
+		if len(m) < 2 {
+			ts.Fatalf("%s: no match for %s with a group", args[1], args[2])
+		}
+		val = m[1]
+	}
+	if val == "" {
+		ts.Fatalf("grab %s: nothing in %s", args[0], args[1])
+	}
+	ts.Setenv(args[0], val)
 }
 
 func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
