@@ -14,11 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/server"
@@ -105,18 +103,6 @@ func (e *changeEnv) writeSources(t *testing.T, prefix string, n int) {
 func (e *changeEnv) head() int64 {
 	h, _ := e.st.ChangeNotify()
 	return h
-}
-
-// errInfo returns the ErrorInfo of a status error.
-func errInfo(t *testing.T, err error) *errdetails.ErrorInfo {
-	t.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
-		}
-	}
-	t.Fatalf("no ErrorInfo in %v", err)
-	return nil
 }
 
 func TestListChanges(t *testing.T) {

@@ -44,7 +44,6 @@ func annotationID(j int) string          { return fmt.Sprintf("claim-%03d", j) }
 func sourceID(i int) string              { return fmt.Sprintf("src-%05d", i) }
 func articleName(i int) string           { return "articles/" + articleID(i) }
 func annotationName(i, j int) string     { return articleName(i) + "/annotations/" + annotationID(j) }
-func sourceName(i int) string            { return "sources/" + sourceID(i) }
 func sentencesFor(perArticle int) int    { return max(40, 2*perArticle+2) }
 func epoch() time.Time                   { return time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) }
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }

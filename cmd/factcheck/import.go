@@ -116,12 +116,6 @@ func (m *lineMap) line(index int64) int {
 	return m.lines[index]
 }
 
-func (m *lineMap) len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.lines)
-}
-
 // counts are an import's running totals, read by the progress display while
 // the import updates them.
 type counts struct {
