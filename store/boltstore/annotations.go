@@ -264,6 +264,8 @@ func (s *Store) ListAnnotations(ctx context.Context, articleID string, q store.L
 				return enumSet(bucketAnnotationsByStatus, t.Value, store.AnchorStatus.String)
 			case "claim.claimant.name":
 				return stringSet(bucketAnnotationsByClaimant, t.Value)
+			case "author":
+				return stringSet(bucketAnnotationsByAuthor, t.Value)
 			case "citations.source":
 				id, ok := strings.CutPrefix(t.Value, "sources/")
 				key := tx.Bucket(bucketSourceIDs).Get([]byte(id))

@@ -145,7 +145,7 @@ func TestCreatedRevisionSnapshot(t *testing.T) {
 // one buffer against the key part functions.
 func TestAnnotationEntriesKeys(t *testing.T) {
 	long := string(bytes.Repeat([]byte("x"), 600))
-	r := &recordpb.Annotation{Id: "n1", ArticleKey: 7, State: 2, ExternalId: long,
+	r := &recordpb.Annotation{Id: "n1", ArticleKey: 7, State: 2, ExternalId: long, Author: "reviewers/r1",
 		Verdict: &recordpb.Verdict{Rating: 3}, Anchor: &recordpb.Anchor{Status: 1},
 		Claim:      &recordpb.Claim{ClaimantName: long},
 		UpdateTime: timestamppb.New(time.Unix(5, 6)),
@@ -160,6 +160,7 @@ func TestAnnotationEntriesKeys(t *testing.T) {
 		string(bucketAnnotationsByRating) + "|" + string(cat(enumPart(3), key)):               nil,
 		string(bucketAnnotationsByStatus) + "|" + string(cat(enumPart(1), key)):               nil,
 		string(bucketAnnotationsByClaimant) + "|" + string(cat(strPart(long), key)):           nil,
+		string(bucketAnnotationsByAuthor) + "|" + string(cat(strPart("reviewers/r1"), key)):   nil,
 		string(bucketAnnotationsByUpdate) + "|" + string(cat(timePart(time.Unix(5, 6)), key)): nil,
 		string(bucketAnnotationExternalID) + "|" + string(bounded(long)):                      key,
 		string(bucketAnnotationsBySource) + "|" + string(cat(u64(4), key)):                    nil,

@@ -55,10 +55,12 @@ func annotationEntries(key []byte, r *recordpb.Annotation) []entry {
 	// only have to outlive the transaction), so one allocation serves them.
 	artKey := u64(r.ArticleKey)
 	claimant := bounded(r.Claim.GetClaimantName())
+	author := bounded(r.Author)
 	size := 2*keyLen + len(r.Id) + // ID
 		2*keyLen + // by article
 		3*(4+keyLen) + // by state, rating, status
 		2 + len(claimant) + keyLen + // by claimant
+		2 + len(author) + keyLen + // by author
 		8 + keyLen + // by update
 		len(r.Citations)*2*keyLen
 	var ext []byte
@@ -90,9 +92,12 @@ func annotationEntries(key []byte, r *recordpb.Annotation) []entry {
 	buf = append(append(binary.BigEndian.AppendUint16(buf, uint16(len(claimant))), claimant...), key...)
 	byClaimant := part(n)
 	n = len(buf)
+	buf = append(append(binary.BigEndian.AppendUint16(buf, uint16(len(author))), author...), key...)
+	byAuthor := part(n)
+	n = len(buf)
 	buf = append(binary.BigEndian.AppendUint64(buf, uint64(fromTimestamp(r.UpdateTime).UnixNano())^(1<<63)), key...)
 	byUpdate := part(n)
-	es := make([]entry, 0, 8+len(r.Citations)+len(r.Labels))
+	es := make([]entry, 0, 9+len(r.Citations)+len(r.Labels))
 	es = append(es,
 		entry{bucket: bucketAnnotationIDs, key: idKey, value: key, shown: r.Id},
 		entry{bucket: bucketAnnotationsByArticle, key: byArticle},
@@ -100,6 +105,7 @@ func annotationEntries(key []byte, r *recordpb.Annotation) []entry {
 		entry{bucket: bucketAnnotationsByRating, key: byRating},
 		entry{bucket: bucketAnnotationsByStatus, key: byStatus},
 		entry{bucket: bucketAnnotationsByClaimant, key: byClaimant},
+		entry{bucket: bucketAnnotationsByAuthor, key: byAuthor},
 		entry{bucket: bucketAnnotationsByUpdate, key: byUpdate},
 	)
 	if r.ExternalId != "" {

@@ -31,7 +31,9 @@ import (
 //   - a union of those, for a top-level OR with an indexed equality term in
 //     each branch (filter.EqualityUnions), such as the visibility the
 //     server ANDs into a viewer's list, `state = STATE_PUBLISHED OR state =
-//     STATE_RETRACTED`: each branch walks its smallest set from the page
+//     STATE_RETRACTED`, or into a reviewer's, whose `(state = STATE_DRAFT
+//     AND author = "reviewers/…")` branch has the by-author index as well
+//     as the by-state one: each branch walks its smallest set from the page
 //     position and probes its other sets, and the branches are merged by
 //     record key, so the union comes in creation order too, each record
 //     once, and the keyset position works across the branches as within one
@@ -233,8 +235,8 @@ func listPage[T any](ctx context.Context, s *Store, tx *bbolt.Tx, spec listSpec[
 		w.hidden = tx.Bucket(spec.deleted)
 	}
 	// A union that holds every key of its index holds every record there
-	// is (the reviewers' visibility, while author has no index): merging
-	// its ranges would only cost more than the plain walk.
+	// is (an OR of every state): merging its ranges would only cost more
+	// than the plain walk.
 	spec.sets = slices.DeleteFunc(slices.Clone(spec.sets), func(c candidates) bool { return c.wholeBucket(tx) })
 	var best *candidates
 	i, n := chooseCandidates(tx, spec.sets, byUpdate)

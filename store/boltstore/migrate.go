@@ -46,6 +46,34 @@ var migrations = []migration{
 	// No reviewer exists yet (the server bootstraps its first admin), and
 	// the audit log starts empty: writes before it were never attributed.
 	{version: 7, name: "add reviewers, tokens and the audit log", migrate: createBuckets(7)},
+	{version: 8, name: "index annotations by author", migrate: migrate8},
+}
+
+// migrate8 creates annotations_by_author and fills it from the annotations,
+// with the entries annotationEntries derives: the other indexes are already
+// right, so only the new bucket is written.
+func migrate8(tx *bbolt.Tx) error {
+	if err := createBuckets(8)(tx); err != nil {
+		return err
+	}
+	byAuthor := tx.Bucket(bucketAnnotationsByAuthor)
+	// Filled in record-key order within each author: full pages suit it,
+	// as they suit inserts.
+	byAuthor.FillPercent = 0.9
+	return tx.Bucket(bucketAnnotations).ForEach(func(key, val []byte) error {
+		r, err := decode(val, &recordpb.Annotation{})
+		if err != nil {
+			return fmt.Errorf("annotation record %x: %w", key, err)
+		}
+		for _, e := range annotationEntries(key, r) {
+			if bytes.Equal(e.bucket, bucketAnnotationsByAuthor) {
+				if err := byAuthor.Put(e.key, e.value); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // migrate3 creates the revision buckets and gives every existing article and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
+	"github.com/factcheck/factcheck/store/filter"
 )
 
 // rawFile creates a bbolt file with init run in one transaction, standing in
@@ -211,6 +212,27 @@ func TestMigrations(t *testing.T) {
 			},
 		},
 		{
+			name: "8: a version 7 file gets annotations_by_author",
+			init: func(tx *bbolt.Tx) error {
+				for v := uint64(1); v <= 7; v++ {
+					if err := createBuckets(v)(tx); err != nil {
+						return err
+					}
+				}
+				return setVersion(7)(tx)
+			},
+			check: func(tx *bbolt.Tx) error {
+				b := tx.Bucket(bucketAnnotationsByAuthor)
+				if b == nil {
+					return errors.New("no annotations_by_author bucket")
+				}
+				if n := b.Stats().KeyN; n != 0 {
+					return fmt.Errorf("annotations_by_author holds %d keys without annotations, want none", n)
+				}
+				return nil
+			},
+		},
+		{
 			name: "2: a version 1 file gets import_request_ids",
 			init: func(tx *bbolt.Tx) error {
 				if err := createBuckets(1)(tx); err != nil {
@@ -369,12 +391,16 @@ func TestForeignFileRefused(t *testing.T) {
 }
 
 // oldRecords writes records the way a binary of schema 1 or 2 did: the
-// record and its index entries, no revisions.
+// record and its index entries, no revisions. Entries of buckets the file
+// does not have yet (annotations_by_author, since 8) were not written then.
 func oldRecords(arts []*recordpb.Article, anns []*recordpb.Annotation) func(*bbolt.Tx) error {
 	return func(tx *bbolt.Tx) error {
+		existing := func(es []entry) []entry {
+			return slices.DeleteFunc(es, func(e entry) bool { return tx.Bucket(e.bucket) == nil })
+		}
 		keys := map[string][]byte{}
 		for _, r := range arts {
-			key, err := insert(tx, bucketArticles, r, func(key []byte) []entry { return articleEntries(key, r) })
+			key, err := insert(tx, bucketArticles, r, func(key []byte) []entry { return existing(articleEntries(key, r)) })
 			if err != nil {
 				return err
 			}
@@ -382,7 +408,7 @@ func oldRecords(arts []*recordpb.Article, anns []*recordpb.Annotation) func(*bbo
 		}
 		for _, r := range anns {
 			r.ArticleKey = binary.BigEndian.Uint64(keys[r.ArticleId])
-			if _, err := insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) }); err != nil {
+			if _, err := insert(tx, bucketAnnotations, r, func(key []byte) []entry { return existing(annotationEntries(key, r)) }); err != nil {
 				return err
 			}
 		}
@@ -688,5 +714,122 @@ func TestMigration7StartsTheLog(t *testing.T) {
 	}
 	if err := s.Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigration8IndexesAuthors writes a file as the version 7 binary left it
+// (annotations by several authors, one unattributed and one deleted, no
+// annotations_by_author) and opens it with the current one: the index holds
+// every annotation under its author, Check agrees, and a list by author
+// reads only that author's records.
+func TestMigration8IndexesAuthors(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "factcheck.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := s.CreateArticle(ctx, &store.Article{URL: "https://news.example/1", Text: "The minister said taxes fell."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAuthor := map[string][]string{} // author → annotation IDs, in creation order
+	for i, author := range []string{"reviewers/r1", "reviewers/r2", "", "reviewers/r1", "reviewers/r2", "reviewers/r1"} {
+		wctx := store.WithWriteInfo(ctx, store.WriteInfo{Actor: author})
+		a, err := s.CreateAnnotation(wctx, &store.Annotation{ArticleID: art.ID, Anchor: store.Anchor{Exact: "taxes fell"},
+			Claim: store.Claim{Text: fmt.Sprintf("Claim %d.", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Author != author {
+			t.Fatalf("created by %q, author %q", author, a.Author)
+		}
+		byAuthor[author] = append(byAuthor[author], a.ID)
+	}
+	// A deleted annotation keeps its index entries, as it keeps the others.
+	if err := s.DeleteAnnotation(ctx, art.ID, byAuthor["reviewers/r2"][1], ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(bucketAnnotationsByAuthor); err != nil {
+			return err
+		}
+		return setVersion(7)(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = openPath(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v, want := fileVersion(t, path), migrations[len(migrations)-1].version; v != want {
+		t.Errorf("schema version %d, want %d", v, want)
+	}
+	inspect(t, path, func(tx *bbolt.Tx) error {
+		got := map[string][]string{}
+		err := tx.Bucket(bucketAnnotationsByAuthor).ForEach(func(k, _ []byte) error {
+			n := int(binary.BigEndian.Uint16(k))
+			if len(k) != 2+n+keyLen {
+				return fmt.Errorf("key %q is %d bytes, want 2+%d+%d", k, len(k), n, keyLen)
+			}
+			r, err := decode(tx.Bucket(bucketAnnotations).Get(k[2+n:]), &recordpb.Annotation{})
+			if err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			if r.Author != string(k[2:2+n]) {
+				return fmt.Errorf("key %q names an annotation by %q", k, r.Author)
+			}
+			got[r.Author] = append(got[r.Author], r.Id)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(got) != fmt.Sprint(byAuthor) {
+			t.Errorf("annotations_by_author holds %v, want %v", got, byAuthor)
+		}
+		return nil
+	})
+
+	s, err = openPath(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := filter.Parse(`author = "reviewers/r1"`, store.AnnotationFilterSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.Examined()
+	list, _, err := s.ListAnnotations(ctx, "", store.ListQuery{Filter: f, PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range list {
+		ids = append(ids, a.ID)
+	}
+	if !slices.Equal(ids, byAuthor["reviewers/r1"]) {
+		t.Errorf("author = reviewers/r1 lists %q, want %q", ids, byAuthor["reviewers/r1"])
+	}
+	if n := s.Examined() - before; n != int64(len(byAuthor["reviewers/r1"])) {
+		t.Errorf("the list read %d records, want only the author's %d", n, len(byAuthor["reviewers/r1"]))
 	}
 }

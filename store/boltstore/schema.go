@@ -46,7 +46,7 @@
 // it. VerifyAuditLog re-reads the chain in short read transactions; Check
 // verifies it too.
 //
-// # Bucket tree (schema version 7)
+// # Bucket tree (schema version 8)
 //
 // Update this tree whenever the layout changes, together with a new migration
 // in migrate.go and its test.
@@ -165,6 +165,9 @@
 //	  <enum anchor.status><annKey>      : nil
 //	annotations_by_claimant
 //	  <str claim.claimant.name><annKey> : nil
+//	annotations_by_author               (since 8) the creating actor, which
+//	  <str author><annKey>              : nil   no write changes; it
+//	                                    serves a reviewer's own drafts
 //	annotations_by_source               also answers "who cites this source?"
 //	  <srcKey><annKey>                  : nil
 //	annotations_by_label
@@ -252,6 +255,7 @@ var (
 	bucketAnnotationsBySource   = []byte("annotations_by_source")
 	bucketAnnotationsByLabel    = []byte("annotations_by_label")
 	bucketAnnotationsByUpdate   = []byte("annotations_by_update")
+	bucketAnnotationsByAuthor   = []byte("annotations_by_author")
 
 	bucketImportRequestIDs = []byte("import_request_ids")
 
@@ -330,6 +334,8 @@ var buckets = []bucket{
 	{name: bucketTokenHashes, since: 7, derived: true, unique: &uniqueRule{"TOKEN_ALREADY_EXISTS", "secret", bucketTokens}},
 	{name: bucketTokensByReviewer, since: 7, derived: true},
 	{name: bucketAudit, since: 7},
+
+	{name: bucketAnnotationsByAuthor, since: 8, derived: true},
 }
 
 // uniqueRules maps a unique bucket's name to its rule.

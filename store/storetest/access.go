@@ -673,18 +673,6 @@ func auditLines(es []*store.AuditEntry) []string {
 	return out
 }
 
-// contentEntries keeps the entries of articles, annotations and sources:
-// those that have changes.
-func contentEntries(es []*store.AuditEntry) []*store.AuditEntry {
-	var out []*store.AuditEntry
-	for _, e := range es {
-		if store.ResourceType(e.Resource) != "" {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 func wantVerified(t *testing.T, s store.Store, n int) {
 	t.Helper()
 	v, err := s.VerifyAuditLog(ctx)
