@@ -160,8 +160,9 @@ func (p *bitPattern) reset() {
 // charges for every text code point skipped before the match (the
 // top row's delta is +1: a distance between whole strings); otherwise a
 // match may start anywhere (0: a search). It returns the change of the
-// distance at the pattern's last row. The blocks are chained as in
-// searchEnds, with the delta leaving each block carried as two bits.
+// distance at the pattern's last row. The blocks are chained with the
+// delta leaving each block carried as two bits: +1, −1, or 0 with neither
+// set.
 func (p *bitPattern) column(id int32, global bool) int {
 	nb := p.nb
 	eq := p.zero[:nb]
@@ -203,9 +204,10 @@ type matchEnd struct{ end, errs int }
 // searchEnds appends to ends the places in text where a stretch within k
 // errors of the pattern ends, and where ending one code point earlier or
 // later would cost no less (one end per match, give or take a plateau). It
-// is the hot loop of approximate matching, so the column step is written
-// out in it, and the ends are picked on the fly rather than from a stored
-// row of distances.
+// is the hot loop of approximate matching, so for one-word patterns (and
+// two-word ones, in searchEnds2) the column step is written out in it, and
+// the ends are picked on the fly rather than from a stored row of
+// distances.
 func (p *bitPattern) searchEnds(text []int32, k int, ends []matchEnd) []matchEnd {
 	// d1 and d2 are the distances at the previous two columns; column j-1
 	// is a local minimum when d2 >= d1 <= d. Before the text they are
@@ -244,35 +246,8 @@ func (p *bitPattern) searchEnds(text []int32, k int, ends []matchEnd) []matchEnd
 		return p.searchEnds2(text, k, ends)
 	}
 	p.reset()
-	nb := p.nb
-	pv, mv := p.pv[:nb], p.mv[:nb]
-	lastShift := uint((p.m - 1) % 64)
 	for j, id := range text {
-		eq := p.zero[:nb]
-		if r := int(p.row[id]); r > 0 {
-			eq = p.masks[(r-1)*nb : r*nb]
-		}
-		eq = eq[:nb]
-		var hp, hm uint64 // the delta entering the block's top row is +1, −1, or 0 with neither set
-		for b := range nb {
-			Pv, Mv := pv[b], mv[b]
-			e := eq[b] | hm
-			xv := e | Mv
-			xh := (((e & Pv) + Pv) ^ Pv) | e
-			ph := Mv | ^(xh | Pv)
-			mh := Pv & xh
-			shift := uint(63)
-			if b == nb-1 {
-				shift = lastShift
-			}
-			hpOut, hmOut := ph>>shift&1, mh>>shift&1
-			ph = ph<<1 | hp
-			mh = mh<<1 | hm
-			pv[b] = mh | ^(xv | ph)
-			mv[b] = ph & xv
-			hp, hm = hpOut, hmOut
-		}
-		score += int(hp) - int(hm)
+		score += p.column(id, false)
 		if d1 <= k && d2 >= d1 && score >= d1 {
 			ends = append(ends, matchEnd{j, d1})
 		}

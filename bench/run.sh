@@ -21,10 +21,11 @@
 # nor skews a run; BENCH_TREE=worktree builds the checkout as it is instead.
 #
 # Environment: BENCH_DIR, BENCH_TREE, REPS (repetitions of each measured run),
-# CRASH_ROUNDS, SOAK (duration), KEEP_GOING=1 (finish the report even after
-# a failure), WITH_ETCD=0 to skip the etcd peer (full mode builds etcd
-# $ETCD_VERSION from the Go module proxy into $BENCH_DIR the first time: about
-# a minute; --quick skips it unless WITH_ETCD=1).
+# CRASH_ROUNDS, SOAK (duration), IMPORT_COUNT (runs of the import benchmark
+# in full mode), KEEP_GOING=1 (finish the report even after a failure),
+# WITH_ETCD=0 to skip the etcd peer (full mode builds etcd $ETCD_VERSION from
+# the Go module proxy into $BENCH_DIR the first time: about a minute; --quick
+# skips it unless WITH_ETCD=1).
 set -euo pipefail
 
 QUICK=0
@@ -32,7 +33,7 @@ case "${1:-}" in
 --quick) QUICK=1 ;;
 "") ;;
 -h | --help)
-	sed -n '2,22p' "$0"
+	sed -n '2,/^set /{/^#/p}' "$0" # the comment above
 	exit 0
 	;;
 *)

@@ -113,12 +113,7 @@ func (s *annotationService) UpdateAnnotation(ctx context.Context, req *factcheck
 		paths = slices.DeleteFunc(paths, func(p string) bool { return p == "state" })
 	}
 	c := callerFrom(ctx)
-	if note != "" {
-		w := store.WriteInfoFrom(ctx)
-		w.Note = note
-		ctx = store.WithWriteInfo(ctx, w)
-	}
-	out, err := s.update(ctx, c, articleID, id, msg.GetEtag(), func(a *store.Annotation) error {
+	out, err := s.update(ctx, c, articleID, id, msg.GetEtag(), note, func(a *store.Annotation) error {
 		if err := mayEdit(c, a, "edit"); err != nil {
 			return err
 		}

@@ -9,10 +9,11 @@ import (
 	"github.com/factcheck/factcheck/store"
 )
 
-// ListArticles with ARTICLE_VIEW_FULL returns texts of up to 1 MiB each:
-// a page of 1,000 could reach a gigabyte. So it reads the store in chunks no
-// bigger than the budget left could hold if every text were of the largest
-// size, and ends the page once the budget is spent. Its texts then total at
+// ListArticles and ListArticleRevisions with ARTICLE_VIEW_FULL return texts
+// of up to 1 MiB each: a page of 1,000 could reach a gigabyte. So
+// fullViewPage reads the store in chunks no bigger than the budget left
+// could hold if every text were of the largest size, and ends the page once
+// the budget is spent. Its texts then total at
 // most fullViewTextBudget + maxTextBytes (3 MiB), whatever page_size asks
 // for, and the page fits grpc's default 4 MiB message limit. AIP-158 lets a
 // page hold fewer items than page_size.
@@ -78,37 +79,48 @@ func (s *articleService) ListArticles(ctx context.Context, req *factcheckv1.List
 	}
 
 	q := store.ListQuery{Filter: expr, OrderBy: store.OrderBy(order), PageSize: size, PageToken: token, ShowDeleted: req.GetShowDeleted()}
-	if !full {
-		arts, next, err := s.st.ListArticles(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		resp := &factcheckv1.ListArticlesResponse{NextPageToken: encodePageToken(fp, next)}
-		for _, a := range arts {
-			resp.Articles = append(resp.Articles, articleToProto(a, false))
-		}
-		return resp, nil
+	list := func(pageSize int, token string) ([]*store.Article, string, error) {
+		q.PageSize, q.PageToken = pageSize, token
+		return s.st.ListArticles(ctx, q)
 	}
-
-	resp := &factcheckv1.ListArticlesResponse{}
-	textBytes := 0
-	for {
-		q.PageSize = max(1, min(size-len(resp.Articles), (fullViewTextBudget-textBytes)/maxTextBytes))
-		arts, next, err := s.st.ListArticles(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range arts {
-			resp.Articles = append(resp.Articles, articleToProto(a, true))
-			textBytes += len(a.Text)
-		}
-		q.PageToken = next
-		if next == "" || len(resp.Articles) >= size || textBytes >= fullViewTextBudget {
-			break
-		}
+	var arts []*store.Article
+	var next string
+	var err error
+	if full {
+		arts, next, err = fullViewPage(size, token, func(a *store.Article) int { return len(a.Text) }, list)
+	} else {
+		arts, next, err = list(size, token)
 	}
-	resp.NextPageToken = encodePageToken(fp, q.PageToken)
+	if err != nil {
+		return nil, err
+	}
+	resp := &factcheckv1.ListArticlesResponse{NextPageToken: encodePageToken(fp, next)}
+	for _, a := range arts {
+		resp.Articles = append(resp.Articles, articleToProto(a, full))
+	}
 	return resp, nil
+}
+
+// fullViewPage fills a page of at most size items that carry texts from
+// the store pages list reads from token on, bounded as fullViewTextBudget
+// says, and returns it with the store's token for what follows it.
+func fullViewPage[T any](size int, token string, textBytes func(T) int, list func(pageSize int, token string) ([]T, string, error)) ([]T, string, error) {
+	var page []T
+	budget := fullViewTextBudget
+	for {
+		items, next, err := list(max(1, min(size-len(page), budget/maxTextBytes)), token)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, it := range items {
+			page = append(page, it)
+			budget -= textBytes(it)
+		}
+		token = next
+		if next == "" || len(page) >= size || budget <= 0 {
+			return page, token, nil
+		}
+	}
 }
 
 func (s *articleService) UpdateArticle(ctx context.Context, req *factcheckv1.UpdateArticleRequest) (*factcheckv1.UpdateArticleResponse, error) {
@@ -178,28 +190,27 @@ func (s *articleService) ListArticleRevisions(ctx context.Context, req *factchec
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	q := store.RevisionQuery{PageSize: size, PageToken: token, OldestFirst: oldestFirst, OmitText: !full}
-	resp := &factcheckv1.ListArticleRevisionsResponse{}
-	textBytes := 0
-	for {
-		// Texts are bounded as in ListArticles: see fullViewTextBudget.
-		if full {
-			q.PageSize = max(1, min(size-len(resp.Revisions), (fullViewTextBudget-textBytes)/maxTextBytes))
-		}
-		revs, next, err := s.st.ListArticleRevisions(ctx, id, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range revs {
-			resp.Revisions = append(resp.Revisions, articleRevisionToProto(r, full))
-			textBytes += len(r.Text)
-		}
-		q.PageToken = next
-		if !full || next == "" || len(resp.Revisions) >= size || textBytes >= fullViewTextBudget {
-			break
-		}
+	q := store.RevisionQuery{OldestFirst: oldestFirst, OmitText: !full}
+	list := func(pageSize int, token string) ([]*store.ArticleRevision, string, error) {
+		q.PageSize, q.PageToken = pageSize, token
+		return s.st.ListArticleRevisions(ctx, id, q)
 	}
-	resp.NextPageToken = encodePageToken(fp, q.PageToken)
+	var revs []*store.ArticleRevision
+	var next string
+	var err error
+	if full {
+		// Texts are bounded as in ListArticles.
+		revs, next, err = fullViewPage(size, token, func(r *store.ArticleRevision) int { return len(r.Text) }, list)
+	} else {
+		revs, next, err = list(size, token)
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp := &factcheckv1.ListArticleRevisionsResponse{NextPageToken: encodePageToken(fp, next)}
+	for _, r := range revs {
+		resp.Revisions = append(resp.Revisions, articleRevisionToProto(r, full))
+	}
 	return resp, nil
 }
 

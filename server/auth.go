@@ -152,11 +152,8 @@ var publicServices = map[string]bool{
 
 // public reports whether a method needs no token.
 func public(fullMethod string) bool {
-	svc := fullMethod
-	if i := strings.LastIndexByte(svc, '/'); i > 0 {
-		svc = svc[1:i]
-	}
-	return publicServices[svc]
+	service, _ := splitMethod(fullMethod)
+	return publicServices[service]
 }
 
 // authorize authenticates a call to fullMethod and checks it may be made;

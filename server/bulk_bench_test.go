@@ -90,12 +90,9 @@ func benchFile() ([][]*factcheckv1.ImportRecord, [][]byte) {
 	return benchData.msgs, benchData.encoded
 }
 
-// benchServer starts a server over a durable store in dir.
-func benchServer(b *testing.B, dir string) (factcheckv1.BulkServiceClient, func()) {
-	st, err := boltstore.Open(filepath.Join(dir, "factcheck.db"), boltstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+// serveBench serves st on loopback with a logger that writes nothing, and
+// returns the server's address and what stops it and closes st.
+func serveBench(b *testing.B, st *boltstore.Store) (addr string, stop func()) {
 	srv := server.New(st, server.Config{Logger: slog.New(slog.DiscardHandler)})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -106,16 +103,34 @@ func benchServer(b *testing.B, dir string) (factcheckv1.BulkServiceClient, func(
 		defer close(done)
 		_ = srv.Serve(lis)
 	}()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(adminSecret(b, st))))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return factcheckv1.NewBulkServiceClient(conn), func() {
-		_ = conn.Close()
+	return lis.Addr().String(), func() {
 		srv.Stop()
 		<-done
 		_ = st.Close()
+	}
+}
+
+// dialBench connects to a serveBench server with the token secret.
+func dialBench(b *testing.B, addr, secret string) *grpc.ClientConn {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(secret)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return conn
+}
+
+// benchServer starts a server over a durable store in dir.
+func benchServer(b *testing.B, dir string) (factcheckv1.BulkServiceClient, func()) {
+	st, err := boltstore.Open(filepath.Join(dir, "factcheck.db"), boltstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr, stop := serveBench(b, st)
+	conn := dialBench(b, addr, adminSecret(b, st))
+	return factcheckv1.NewBulkServiceClient(conn), func() {
+		_ = conn.Close()
+		stop()
 	}
 }
 

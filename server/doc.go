@@ -16,5 +16,7 @@
 // Beyond the role matrix, some rules depend on the annotation as well as
 // the caller: the editorial workflow and its four-eyes rule (workflow.go)
 // and who sees drafts (visibility.go) are checked inside the store's write
-// transaction or folded into list filters, never on a copy read earlier.
+// transaction, on a copy read earlier whose etag the write then requires
+// (DeleteAnnotation, RollbackAnnotation), or folded into list filters:
+// never on a copy that may have changed since.
 package server

@@ -3,14 +3,11 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
@@ -80,27 +77,10 @@ func BenchmarkListAnnotations(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	srv := server.New(st, server.Config{Logger: slog.New(slog.DiscardHandler)})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(lis)
-	}()
-	b.Cleanup(func() {
-		srv.Stop()
-		<-done
-		_ = st.Close()
-	})
+	addr, stop := serveBench(b, st)
+	b.Cleanup(stop)
 	dial := func(secret string) *grpc.ClientConn {
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(bearer(secret)))
-		if err != nil {
-			b.Fatal(err)
-		}
+		conn := dialBench(b, addr, secret)
 		b.Cleanup(func() { _ = conn.Close() })
 		return conn
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/mail"
-	"strings"
 	"time"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
@@ -55,13 +54,11 @@ func (v *validator) tokenName(field, name string) (reviewerID, id string) {
 	if !v.required(field, name, "name the token as `reviewers/{reviewer}/tokens/{token}`") {
 		return "", ""
 	}
-	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "reviewers" || parts[2] != "tokens" ||
-		!segmentPattern.MatchString(parts[1]) || !segmentPattern.MatchString(parts[3]) {
+	reviewerID, id, ok := parseChildName(name, "reviewers", "tokens")
+	if !ok {
 		v.add(field, reasonInvalidName, "%q is not a token name; write `reviewers/{reviewer}/tokens/{token}` as ListTokens returns it", name)
-		return "", ""
 	}
-	return parts[1], parts[3]
+	return reviewerID, id
 }
 
 // email checks an optional email address: a bare address, as net/mail reads

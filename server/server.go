@@ -25,8 +25,9 @@ const DefaultMaxRecvMsgBytes = 16 << 20
 
 // Config configures New.
 type Config struct {
-	// Logger receives one structured line per call (health checks excepted)
-	// and the causes of internal errors. nil means slog.Default().
+	// Logger receives one structured line per call (health checks and
+	// reflection excepted) and the causes of internal errors. nil means
+	// slog.Default().
 	Logger *slog.Logger
 	// MaxRecvMsgBytes bounds the size of one request message; 0 means
 	// DefaultMaxRecvMsgBytes.

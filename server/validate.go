@@ -247,6 +247,16 @@ func parseName(name, collection string) (string, bool) {
 	return id, ok && segmentPattern.MatchString(id)
 }
 
+// parseChildName parses `{collection}/{parent}/{child}/{id}`.
+func parseChildName(name, collection, child string) (parentID, id string, ok bool) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != collection || parts[2] != child ||
+		!segmentPattern.MatchString(parts[1]) || !segmentPattern.MatchString(parts[3]) {
+		return "", "", false
+	}
+	return parts[1], parts[3], true
+}
+
 // articleName parses `articles/{article}`.
 func (v *validator) articleName(field, name string) string {
 	if !v.required(field, name, "name the article as `articles/{article}`") {
@@ -276,13 +286,11 @@ func (v *validator) annotationName(field, name string) (articleID, id string) {
 	if !v.required(field, name, "name the annotation as `articles/{article}/annotations/{annotation}`") {
 		return "", ""
 	}
-	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "articles" || parts[2] != "annotations" ||
-		!segmentPattern.MatchString(parts[1]) || !segmentPattern.MatchString(parts[3]) {
+	articleID, id, ok := parseChildName(name, "articles", "annotations")
+	if !ok {
 		v.add(field, reasonInvalidName, "%q is not an annotation name; write `articles/{article}/annotations/{annotation}`, e.g. \"articles/shafaq-talks/annotations/talks-before-oct-7\"", name)
-		return "", ""
 	}
-	return parts[1], parts[3]
+	return articleID, id
 }
 
 // revisionNumber matches a revision number as names spell it: no sign, no

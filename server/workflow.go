@@ -79,12 +79,7 @@ var (
 // the audit log.
 func (t *transition) run(ctx context.Context, s *annotationService, articleID, id, etag, note string) (*store.Annotation, error) {
 	c := callerFrom(ctx)
-	if note != "" {
-		w := store.WriteInfoFrom(ctx)
-		w.Note = note
-		ctx = store.WithWriteInfo(ctx, w)
-	}
-	return s.update(ctx, c, articleID, id, etag, func(a *store.Annotation) error {
+	return s.update(ctx, c, articleID, id, etag, note, func(a *store.Annotation) error {
 		if t.allowed != nil {
 			if err := t.allowed(c, a); err != nil {
 				return err
@@ -109,8 +104,15 @@ func (t *transition) run(ctx context.Context, s *annotationService, articleID, i
 // is why the etag is checked here, after visibility, and not by the
 // store). Callers who may not see every annotation read it first as well,
 // so that a deleted draft of someone else is not found either, rather than
-// refused as deleted.
-func (s *annotationService) update(ctx context.Context, c *caller, articleID, id, etag string, fn func(*store.Annotation) error) (*store.Annotation, error) {
+// refused as deleted. A note (a correction note, why the annotation was
+// returned or retracted), when given, goes into the revision and the audit
+// log.
+func (s *annotationService) update(ctx context.Context, c *caller, articleID, id, etag, note string, fn func(*store.Annotation) error) (*store.Annotation, error) {
+	if note != "" {
+		w := store.WriteInfoFrom(ctx)
+		w.Note = note
+		ctx = store.WithWriteInfo(ctx, w)
+	}
 	if !c.has(PermAnnotationsReadDrafts) {
 		if _, err := getVisible(ctx, s.st, c, articleID, id); err != nil {
 			return nil, err

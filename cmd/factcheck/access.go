@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/client"
 )
 
 // outputSecret is the output format of create token that prints the bare
@@ -38,11 +40,7 @@ func (a *app) printNewToken(resp *factcheckv1.CreateTokenResponse, format string
 			return err
 		}
 	} else {
-		p := newPrinter(a.stdout, format, false)
-		if err := p.item(resp); err != nil {
-			return err
-		}
-		if err := p.end(); err != nil {
+		if err := a.printOne(resp, format); err != nil {
 			return err
 		}
 	}
@@ -65,17 +63,9 @@ role, and the token itself (without its secret). Every role may ask.`,
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callContext(cmd.Context())
-			defer cancel()
-			resp, err := c.Reviewers().GetCurrentReviewer(ctx, &factcheckv1.GetCurrentReviewerRequest{})
-			if err != nil {
-				return err
-			}
-			return a.printOne(resp, output)
+			return a.printCall(cmd.Context(), output, func(ctx context.Context, c *client.Client) (proto.Message, error) {
+				return c.Reviewers().GetCurrentReviewer(ctx, &factcheckv1.GetCurrentReviewerRequest{})
+			})
 		},
 	}
 	cmd.Flags().StringVar(&output, "output", outputJSON, "output format: json, jsonl or table")
@@ -99,17 +89,10 @@ with revokeTime. Admins only; list tokens --parent reviewers/ID finds the name.`
 			if err := wantKind(args[0], kindToken, "revoke", "reviewers/ID/tokens/ID"); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callContext(cmd.Context())
-			defer cancel()
-			resp, err := c.Reviewers().RevokeToken(ctx, &factcheckv1.RevokeTokenRequest{Name: args[0]})
-			if err != nil {
-				return err
-			}
-			return a.printOne(resp.GetToken(), output)
+			return a.printCall(cmd.Context(), output, func(ctx context.Context, c *client.Client) (proto.Message, error) {
+				resp, err := c.Reviewers().RevokeToken(ctx, &factcheckv1.RevokeTokenRequest{Name: args[0]})
+				return resp.GetToken(), err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&output, "output", outputJSON, "output format: json, jsonl or table")
@@ -134,17 +117,10 @@ An admin cannot disable itself. Admins only.`,
 			if err := wantKind(args[0], kindReviewer, "disable", "reviewers/ID"); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callContext(cmd.Context())
-			defer cancel()
-			resp, err := c.Reviewers().DisableReviewer(ctx, &factcheckv1.DisableReviewerRequest{Name: args[0], Etag: etag})
-			if err != nil {
-				return err
-			}
-			return a.printOne(resp.GetReviewer(), output)
+			return a.printCall(cmd.Context(), output, func(ctx context.Context, c *client.Client) (proto.Message, error) {
+				resp, err := c.Reviewers().DisableReviewer(ctx, &factcheckv1.DisableReviewerRequest{Name: args[0], Etag: etag})
+				return resp.GetReviewer(), err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&etag, "etag", "", "disable only if the reviewer's etag is still this")
@@ -172,19 +148,15 @@ and the exit status is 1. Admins only.`,
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
 			// The server reads the whole log: --timeout bounds it like any
 			// other single call, and a large log may need a larger one.
-			ctx, cancel := a.callContext(cmd.Context())
-			defer cancel()
-			resp, err := c.Audit().VerifyAuditLog(ctx, &factcheckv1.VerifyAuditLogRequest{})
+			var resp *factcheckv1.VerifyAuditLogResponse
+			err := a.printCall(cmd.Context(), output, func(ctx context.Context, c *client.Client) (proto.Message, error) {
+				var err error
+				resp, err = c.Audit().VerifyAuditLog(ctx, &factcheckv1.VerifyAuditLogRequest{})
+				return resp, err
+			})
 			if err != nil {
-				return err
-			}
-			if err := a.printOne(resp, output); err != nil {
 				return err
 			}
 			if !resp.GetValid() {
@@ -196,15 +168,6 @@ and the exit status is 1. Admins only.`,
 	}
 	cmd.Flags().StringVar(&output, "output", outputJSON, "output format: json, jsonl or table")
 	return cmd
-}
-
-// printOne prints a single resource in format.
-func (a *app) printOne(m proto.Message, format string) error {
-	p := newPrinter(a.stdout, format, false)
-	if err := p.item(m); err != nil {
-		return err
-	}
-	return p.end()
 }
 
 // wantKind refuses a name that is not of kind k, saying which name verb

@@ -85,6 +85,15 @@ func newPrinter(w io.Writer, format string, list bool) *printer {
 	return &printer{w: w, format: format, list: list}
 }
 
+// printOne prints a single resource in format.
+func (a *app) printOne(m proto.Message, format string) error {
+	p := newPrinter(a.stdout, format, false)
+	if err := p.item(m); err != nil {
+		return err
+	}
+	return p.end()
+}
+
 func (p *printer) item(m proto.Message) error {
 	defer func() { p.n++ }()
 	switch p.format {

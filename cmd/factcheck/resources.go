@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/client"
 )
 
 // kind is the type of resource a name or an argument refers to.
@@ -130,44 +131,22 @@ basic. Tokens are read with list tokens --parent reviewers/ID.`,
 				// among its reviewer's.
 				return usagef("a token is not read on its own: factcheck list tokens --parent %s", parentOf(args[0]))
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callContext(cmd.Context())
-			defer cancel()
-			var m proto.Message
-			switch k {
-			case kindArticle:
-				resp, err := c.Articles().GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: args[0], View: v})
-				if err != nil {
-					return err
+			return a.printCall(cmd.Context(), output, func(ctx context.Context, c *client.Client) (proto.Message, error) {
+				switch k {
+				case kindArticle:
+					resp, err := c.Articles().GetArticle(ctx, &factcheckv1.GetArticleRequest{Name: args[0], View: v})
+					return resp.GetArticle(), err
+				case kindAnnotation:
+					resp, err := c.Annotations().GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: args[0]})
+					return resp.GetAnnotation(), err
+				case kindSource:
+					resp, err := c.Sources().GetSource(ctx, &factcheckv1.GetSourceRequest{Name: args[0]})
+					return resp.GetSource(), err
+				default: // kindReviewer
+					resp, err := c.Reviewers().GetReviewer(ctx, &factcheckv1.GetReviewerRequest{Name: args[0]})
+					return resp.GetReviewer(), err
 				}
-				m = resp.GetArticle()
-			case kindAnnotation:
-				resp, err := c.Annotations().GetAnnotation(ctx, &factcheckv1.GetAnnotationRequest{Name: args[0]})
-				if err != nil {
-					return err
-				}
-				m = resp.GetAnnotation()
-			case kindSource:
-				resp, err := c.Sources().GetSource(ctx, &factcheckv1.GetSourceRequest{Name: args[0]})
-				if err != nil {
-					return err
-				}
-				m = resp.GetSource()
-			case kindReviewer:
-				resp, err := c.Reviewers().GetReviewer(ctx, &factcheckv1.GetReviewerRequest{Name: args[0]})
-				if err != nil {
-					return err
-				}
-				m = resp.GetReviewer()
-			}
-			p := newPrinter(a.stdout, output, false)
-			if err := p.item(m); err != nil {
-				return err
-			}
-			return p.end()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&output, "output", outputJSON, "output format: json, jsonl or table")
@@ -483,11 +462,7 @@ Reviewers and tokens are for admins.`,
 				}
 				return a.printNewToken(resp, output)
 			}
-			p := newPrinter(a.stdout, output, false)
-			if err := p.item(m); err != nil {
-				return err
-			}
-			return p.end()
+			return a.printOne(m, output)
 		},
 	}
 	f := cmd.Flags()
@@ -653,38 +628,19 @@ was read.`,
 			if err := contentOnly(k, "undelete", args[0]); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callContext(cmd.Context())
-			defer cancel()
-			var m proto.Message
-			switch k {
-			case kindArticle:
-				resp, err := c.Articles().UndeleteArticle(ctx, &factcheckv1.UndeleteArticleRequest{Name: args[0], Etag: etag})
-				if err != nil {
-					return err
+			return a.printCall(cmd.Context(), output, func(ctx context.Context, c *client.Client) (proto.Message, error) {
+				switch k {
+				case kindArticle:
+					resp, err := c.Articles().UndeleteArticle(ctx, &factcheckv1.UndeleteArticleRequest{Name: args[0], Etag: etag})
+					return resp.GetArticle(), err
+				case kindAnnotation:
+					resp, err := c.Annotations().UndeleteAnnotation(ctx, &factcheckv1.UndeleteAnnotationRequest{Name: args[0], Etag: etag})
+					return resp.GetAnnotation(), err
+				default: // kindSource
+					resp, err := c.Sources().UndeleteSource(ctx, &factcheckv1.UndeleteSourceRequest{Name: args[0], Etag: etag})
+					return resp.GetSource(), err
 				}
-				m = resp.GetArticle()
-			case kindAnnotation:
-				resp, err := c.Annotations().UndeleteAnnotation(ctx, &factcheckv1.UndeleteAnnotationRequest{Name: args[0], Etag: etag})
-				if err != nil {
-					return err
-				}
-				m = resp.GetAnnotation()
-			case kindSource:
-				resp, err := c.Sources().UndeleteSource(ctx, &factcheckv1.UndeleteSourceRequest{Name: args[0], Etag: etag})
-				if err != nil {
-					return err
-				}
-				m = resp.GetSource()
-			}
-			p := newPrinter(a.stdout, output, false)
-			if err := p.item(m); err != nil {
-				return err
-			}
-			return p.end()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&etag, "etag", "", "undelete only if the resource's etag is still this")

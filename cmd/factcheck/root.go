@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/factcheck/factcheck/client"
 )
@@ -256,6 +257,22 @@ func (a *app) client() (*client.Client, error) {
 // callContext bounds one unary call by --timeout.
 func (a *app) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, a.global.timeout)
+}
+
+// printCall makes one call with the client, bounded by --timeout, and prints
+// the resource it returns in format.
+func (a *app) printCall(ctx context.Context, format string, call func(context.Context, *client.Client) (proto.Message, error)) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.callContext(ctx)
+	defer cancel()
+	m, err := call(ctx, c)
+	if err != nil {
+		return err
+	}
+	return a.printOne(m, format)
 }
 
 // exactArgs is cobra.ExactArgs with the error marked as a usage error.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/client"
@@ -103,21 +104,9 @@ it was read (ABORTED otherwise).`,
 			if err := checkTransition(t, args[0], note); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.callContext(cmd.Context())
-			defer cancel()
-			m, err := t.call(ctx, c, args[0], etag, note)
-			if err != nil {
-				return err
-			}
-			p := newPrinter(a.stdout, output, false)
-			if err := p.item(m); err != nil {
-				return err
-			}
-			return p.end()
+			return a.printCall(cmd.Context(), output, func(ctx context.Context, c *client.Client) (proto.Message, error) {
+				return t.call(ctx, c, args[0], etag, note)
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -15,7 +15,7 @@ import (
 	"github.com/factcheck/factcheck/store/filter"
 )
 
-// Reviewers and tokens (schema 7). They are records like the others: a
+// Reviewers and tokens (added in schema 7). They are records like the others: a
 // records bucket keyed by NextSequence, with derived ID, unique and index
 // buckets that insert and save keep, RebuildIndexes rebuilds and Check
 // verifies. They are never deleted (a reviewer is disabled, a token

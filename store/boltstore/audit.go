@@ -17,7 +17,7 @@ import (
 	"github.com/factcheck/factcheck/store/filter"
 )
 
-// The audit log (schema 7): the "audit" bucket maps <u64 sequence> to a
+// The audit log (added in schema 7): the "audit" bucket maps <u64 sequence> to a
 // recordpb.AuditEntry, and meta/audit_head holds <u64 sequence><hash> of
 // the last entry, written in the transaction that appended it. Sequences
 // start at 1 and follow the head, not a bucket sequence, so the head is the

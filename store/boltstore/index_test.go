@@ -195,15 +195,7 @@ func TestListUsesIndexes(t *testing.T) {
 			}
 		}
 	}
-	tests := []struct {
-		name         string
-		articleID    string
-		filter       string
-		order        store.OrderBy
-		pageSize     int
-		wantN        int
-		wantExamined int64
-	}{
+	tests := []examinedCase{
 		{"rating index", "", "verdict.rating = RATING_FALSE", store.OrderBy{}, 10, 3, 3},
 		{"rating index, descending", "", "verdict.rating = RATING_FALSE", store.OrderBy{Desc: true}, 10, 3, 3},
 		{"rating index, update order", "", "verdict.rating = RATING_FALSE", store.OrderBy{Field: store.OrderByUpdateTime}, 10, 3, 3},
@@ -222,6 +214,24 @@ func TestListUsesIndexes(t *testing.T) {
 		{"no such author", "", `author = "reviewers/none"`, store.OrderBy{}, 10, 0, 0},
 		{"missing source", "", `citations.source = "sources/none"`, store.OrderBy{}, 10, 0, 0},
 	}
+	runExamined(t, s, tests)
+}
+
+// examinedCase is a list of annotations and how many records it may decode:
+// the first page of pageSize under filter and order, in articleID or across
+// articles, has wantN results and decodes wantExamined records.
+type examinedCase struct {
+	name         string
+	articleID    string
+	filter       string
+	order        store.OrderBy
+	pageSize     int
+	wantN        int
+	wantExamined int64
+}
+
+func runExamined(t *testing.T, s *boltstore.Store, tests []examinedCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := filter.Parse(tc.filter, store.AnnotationFilterSchema)

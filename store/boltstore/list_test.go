@@ -6,7 +6,6 @@ import (
 
 	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore"
-	"github.com/factcheck/factcheck/store/filter"
 )
 
 // TestUnionPlans pins what a List with an OR of equality terms reads: the
@@ -46,15 +45,7 @@ func TestUnionPlans(t *testing.T) {
 	reviewer := func(name string) string {
 		return `state = STATE_PUBLISHED OR state = STATE_RETRACTED OR state = STATE_IN_REVIEW OR (state = STATE_DRAFT AND author = "` + name + `")`
 	}
-	tests := []struct {
-		name         string
-		articleID    string
-		filter       string
-		order        store.OrderBy
-		pageSize     int
-		wantN        int
-		wantExamined int64
-	}{
+	tests := []examinedCase{
 		{"viewer", "", viewer, store.OrderBy{}, 10, 6, 6},
 		{"viewer, descending", "", viewer, store.OrderBy{Desc: true}, 10, 6, 6},
 		{"viewer, a page and one more", "", viewer, store.OrderBy{}, 4, 4, 5},
@@ -81,23 +72,5 @@ func TestUnionPlans(t *testing.T) {
 		// Most drafts are this reviewer's: still a page, in creation order.
 		{"reviewer with most drafts", "", reviewer("reviewers/y"), store.OrderBy{}, 10, 10, 11},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f, err := filter.Parse(tc.filter, store.AnnotationFilterSchema)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := s.Examined()
-			got, _, err := s.ListAnnotations(ctx, tc.articleID, store.ListQuery{Filter: f, OrderBy: tc.order, PageSize: tc.pageSize})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != tc.wantN {
-				t.Errorf("%d results, want %d", len(got), tc.wantN)
-			}
-			if n := s.Examined() - before; n != tc.wantExamined {
-				t.Errorf("decoded %d records, want %d", n, tc.wantExamined)
-			}
-		})
-	}
+	runExamined(t, s, tests)
 }

@@ -71,6 +71,68 @@ func setVersion(v uint64) func(*bbolt.Tx) error {
 	}
 }
 
+// atVersion stands in for a file the binary of schema version v wrote
+// before any record: the buckets of versions 1 to v, and v.
+func atVersion(v uint64) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error {
+		for u := uint64(1); u <= v; u++ {
+			if err := createBuckets(u)(tx); err != nil {
+				return err
+			}
+		}
+		return setVersion(v)(tx)
+	}
+}
+
+// rewrite runs fn on the closed file at path in one writable transaction.
+func rewrite(t *testing.T, path string, fn func(*bbolt.Tx) error) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// downgrade turns a file the current binary wrote back into one the binary
+// of version v left: it drops the buckets version v+1 added, runs more for
+// anything else that version wrote, and sets the version to v.
+func downgrade(v uint64, more ...func(*bbolt.Tx) error) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error {
+		for _, b := range buckets {
+			if b.since == v+1 {
+				if err := tx.DeleteBucket(b.name); err != nil {
+					return err
+				}
+			}
+		}
+		for _, fn := range more {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
+		return setVersion(v)(tx)
+	}
+}
+
+// upgrade opens and closes the file at path, running the pending
+// migrations.
+func upgrade(t *testing.T, path string) {
+	t.Helper()
+	s, err := openPath(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func openPath(t *testing.T, path string) (*Store, error) {
 	t.Helper()
 	s, err := Open(path, Options{NoSync: true})
@@ -113,14 +175,7 @@ func TestMigrations(t *testing.T) {
 		},
 		{
 			name: "3: a version 2 file gets the revision buckets",
-			init: func(tx *bbolt.Tx) error {
-				for v := uint64(1); v <= 2; v++ {
-					if err := createBuckets(v)(tx); err != nil {
-						return err
-					}
-				}
-				return setVersion(2)(tx)
-			},
+			init: atVersion(2),
 			check: func(tx *bbolt.Tx) error {
 				if tx.Bucket(bucketArticleRevisions) == nil || tx.Bucket(bucketAnnotationRevisions) == nil {
 					return errors.New("no revision buckets")
@@ -130,14 +185,7 @@ func TestMigrations(t *testing.T) {
 		},
 		{
 			name: "4: a version 3 file gets an empty change feed",
-			init: func(tx *bbolt.Tx) error {
-				for v := uint64(1); v <= 3; v++ {
-					if err := createBuckets(v)(tx); err != nil {
-						return err
-					}
-				}
-				return setVersion(3)(tx)
-			},
+			init: atVersion(3),
 			check: func(tx *bbolt.Tx) error {
 				b := tx.Bucket(bucketChanges)
 				if b == nil {
@@ -150,27 +198,13 @@ func TestMigrations(t *testing.T) {
 			},
 		},
 		{
-			name: "5: a version 4 file keeps its revisions, snapshots included",
-			init: func(tx *bbolt.Tx) error {
-				for v := uint64(1); v <= 4; v++ {
-					if err := createBuckets(v)(tx); err != nil {
-						return err
-					}
-				}
-				return setVersion(4)(tx)
-			},
+			name:  "5: a version 4 file keeps its revisions, snapshots included",
+			init:  atVersion(4),
 			check: func(tx *bbolt.Tx) error { return checkRevisions(tx) },
 		},
 		{
 			name: "6: a version 5 file gets empty soft-delete indexes",
-			init: func(tx *bbolt.Tx) error {
-				for v := uint64(1); v <= 5; v++ {
-					if err := createBuckets(v)(tx); err != nil {
-						return err
-					}
-				}
-				return setVersion(5)(tx)
-			},
+			init: atVersion(5),
 			check: func(tx *bbolt.Tx) error {
 				for _, name := range [][]byte{bucketArticlesDeleted, bucketAnnotationsDeleted, bucketSourcesDeleted, bucketPurgeQueue} {
 					b := tx.Bucket(name)
@@ -186,14 +220,7 @@ func TestMigrations(t *testing.T) {
 		},
 		{
 			name: "7: a version 6 file gets reviewers, tokens and an empty audit log",
-			init: func(tx *bbolt.Tx) error {
-				for v := uint64(1); v <= 6; v++ {
-					if err := createBuckets(v)(tx); err != nil {
-						return err
-					}
-				}
-				return setVersion(6)(tx)
-			},
+			init: atVersion(6),
 			check: func(tx *bbolt.Tx) error {
 				for _, name := range [][]byte{bucketReviewers, bucketReviewerIDs, bucketReviewerEmails, bucketTokens,
 					bucketTokenIDs, bucketTokenHashes, bucketTokensByReviewer, bucketAudit} {
@@ -213,14 +240,7 @@ func TestMigrations(t *testing.T) {
 		},
 		{
 			name: "8: a version 7 file gets annotations_by_author",
-			init: func(tx *bbolt.Tx) error {
-				for v := uint64(1); v <= 7; v++ {
-					if err := createBuckets(v)(tx); err != nil {
-						return err
-					}
-				}
-				return setVersion(7)(tx)
-			},
+			init: atVersion(7),
 			check: func(tx *bbolt.Tx) error {
 				b := tx.Bucket(bucketAnnotationsByAuthor)
 				if b == nil {
@@ -234,12 +254,7 @@ func TestMigrations(t *testing.T) {
 		},
 		{
 			name: "2: a version 1 file gets import_request_ids",
-			init: func(tx *bbolt.Tx) error {
-				if err := createBuckets(1)(tx); err != nil {
-					return err
-				}
-				return setVersion(1)(tx)
-			},
+			init: atVersion(1),
 			check: func(tx *bbolt.Tx) error {
 				if tx.Bucket(bucketImportRequestIDs) == nil {
 					return errors.New("no import_request_ids bucket")
@@ -251,13 +266,7 @@ func TestMigrations(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := rawFile(t, tc.init)
-			s, err := openPath(t, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
+			upgrade(t, path)
 			if v := fileVersion(t, path); v != latest {
 				t.Errorf("schema version %d after open, want %d", v, latest)
 			}
@@ -286,11 +295,7 @@ func TestMigrationsRunInOrder(t *testing.T) {
 	// A file at version 1, written by the real first migration.
 	old := rawFile(t, nil)
 	withMigrations(t, []migration{v1})
-	s, err := openPath(t, old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
+	upgrade(t, old)
 
 	extra := []byte("test_v2")
 	withMigrations(t, []migration{
@@ -306,31 +311,20 @@ func TestMigrationsRunInOrder(t *testing.T) {
 			return nil
 		})},
 	})
-	s, err = openPath(t, old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
+	upgrade(t, old)
 	if !slices.Equal(ran, []string{"2", "3"}) || fileVersion(t, old) != 3 {
 		t.Errorf("opening a version 1 file ran %q and left version %d; want [2 3] and 3", ran, fileVersion(t, old))
 	}
 
 	ran = nil
-	s, err = openPath(t, old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
+	upgrade(t, old)
 	if len(ran) != 0 {
 		t.Errorf("reopening an up-to-date file ran %q", ran)
 	}
 
 	ran = nil
 	fresh := rawFile(t, nil)
-	if s, err = openPath(t, fresh); err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
+	upgrade(t, fresh)
 	if !slices.Equal(ran, []string{"1", "2", "3"}) || fileVersion(t, fresh) != 3 {
 		t.Errorf("opening an empty file ran %q and left version %d; want [1 2 3] and 3", ran, fileVersion(t, fresh))
 	}
@@ -338,11 +332,7 @@ func TestMigrationsRunInOrder(t *testing.T) {
 
 func TestFailedMigrationLeavesTheFile(t *testing.T) {
 	old := rawFile(t, nil)
-	s, err := openPath(t, old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
+	upgrade(t, old)
 	latest := migrations[len(migrations)-1].version
 	withMigrations(t, append(slices.Clone(migrations),
 		migration{latest + 1, "test: half done", func(tx *bbolt.Tx) error {
@@ -351,7 +341,7 @@ func TestFailedMigrationLeavesTheFile(t *testing.T) {
 			}
 			return errors.New("disk on fire")
 		}}))
-	_, err = openPath(t, old)
+	_, err := openPath(t, old)
 	if want := fmt.Sprintf("schema migration %d (test: half done): disk on fire", latest+1); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want the failed migration named", err)
 	}
@@ -421,20 +411,9 @@ func oldRecords(arts []*recordpb.Article, anns []*recordpb.Annotation) func(*bbo
 func TestMigration2KeepsRecords(t *testing.T) {
 	path := rawFile(t, nil)
 	withMigrations(t, migrations[:1])
-	s, err := openPath(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
+	upgrade(t, path)
 	art := &store.Article{ID: "a1", URL: "https://news.example/1", Text: "Taxes fell."}
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(oldRecords([]*recordpb.Article{{Id: art.ID, Url: art.URL, Text: art.Text, Revision: 1}}, nil)); err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
+	rewrite(t, path, oldRecords([]*recordpb.Article{{Id: art.ID, Url: art.URL, Text: art.Text, Revision: 1}}, nil))
 	inspect(t, path, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketImportRequestIDs) != nil {
 			t.Error("a version 1 file has import_request_ids")
@@ -442,7 +421,8 @@ func TestMigration2KeepsRecords(t *testing.T) {
 		return nil
 	})
 	migrations = migrationsV2
-	if s, err = openPath(t, path); err != nil {
+	s, err := openPath(t, path)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.GetArticle(context.Background(), art.ID); err != nil || got.Text != art.Text {
@@ -471,11 +451,7 @@ func TestMigration3BackfillsRevisions(t *testing.T) {
 	current := migrations
 	path := rawFile(t, nil)
 	withMigrations(t, migrationsV2)
-	s, err := openPath(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
+	upgrade(t, path)
 	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	updated := created.Add(time.Hour)
 	const text1, text2 = "Taxes fell. The river is clean.", "Taxes fell sharply. The river is clean."
@@ -499,17 +475,11 @@ func TestMigration3BackfillsRevisions(t *testing.T) {
 	orphan := ann("edited", "n3", "Taxes fell", 0)
 	orphan.Anchor.ArticleRevision, orphan.Anchor.Status = 3, int32(store.StatusOrphaned)
 	anns = append(anns, orphan)
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(oldRecords(arts, anns)); err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
+	rewrite(t, path, oldRecords(arts, anns))
 
 	withMigrations(t, current)
-	if s, err = openPath(t, path); err != nil {
+	s, err := openPath(t, path)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Check(); err != nil {
@@ -583,26 +553,7 @@ func TestMigration6KeepsRecordsLive(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range buckets {
-			if b.since == 6 {
-				if err := tx.DeleteBucket(b.name); err != nil {
-					return err
-				}
-			}
-		}
-		return setVersion(5)(tx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rewrite(t, path, downgrade(5))
 
 	s, err = openPath(t, path)
 	if err != nil {
@@ -660,29 +611,9 @@ func TestMigration7StartsTheLog(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range buckets {
-			if b.since == 7 {
-				if err := tx.DeleteBucket(b.name); err != nil {
-					return err
-				}
-			}
-		}
-		if err := tx.Bucket(bucketMeta).Delete(keyAuditHead); err != nil {
-			return err
-		}
-		return setVersion(6)(tx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rewrite(t, path, downgrade(6, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Delete(keyAuditHead)
+	}))
 
 	s, err = openPath(t, path)
 	if err != nil {
@@ -753,22 +684,7 @@ func TestMigration8IndexesAuthors(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		if err := tx.DeleteBucket(bucketAnnotationsByAuthor); err != nil {
-			return err
-		}
-		return setVersion(7)(tx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rewrite(t, path, downgrade(7))
 
 	s, err = openPath(t, path)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/factcheck/factcheck/store/boltstore/internal/recordpb"
 )
 
-// Revisions: article texts and annotation histories (schema version 3).
+// Revisions: article texts and annotation histories (added in schema version 3).
 //
 // Both live under the owner's record key followed by the revision number,
 // so one owner's revisions are a contiguous, ordered key range: listing is a

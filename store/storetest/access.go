@@ -19,10 +19,7 @@ import (
 
 // accessTests pin store.Access (reviewers, tokens, the audit log) and the
 // WriteInfo every write records; Run runs them with the rest.
-var accessTests = []struct {
-	name string
-	fn   func(t *testing.T, s store.Store)
-}{
+var accessTests = []conformanceTest{
 	{"ReviewerCRUD", testReviewerCRUD},
 	{"ReviewerUniqueEmail", testReviewerUniqueEmail},
 	{"ReviewerEtags", testReviewerEtags},

@@ -14,10 +14,7 @@ import (
 
 // changeTests pin the change feed's promises (store.Store.ListChanges and
 // ChangeNotify); Run runs them with the rest.
-var changeTests = []struct {
-	name string
-	fn   func(t *testing.T, s store.Store)
-}{
+var changeTests = []conformanceTest{
 	{"ChangesOnePerWrite", testChangesOnePerWrite},
 	{"ChangesFieldPaths", testChangesFieldPaths},
 	{"ChangesFailedWritesRecordNone", testChangesFailedWrites},

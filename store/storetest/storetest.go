@@ -31,10 +31,7 @@ import (
 // a backend may hand out one database emptied between them. The Concurrency
 // subtest runs goroutines against one store: run the suite with -race.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	tests := []conformanceTest{
 		{"ArticleCRUD", testArticleCRUD},
 		{"ArticleGeneratedIDs", testArticleGeneratedIDs},
 		{"ArticleOutputOnlyIgnored", testArticleOutputOnlyIgnored},
@@ -119,6 +116,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			tc.fn(t, newStore(t))
 		})
 	}
+}
+
+// conformanceTest is one subtest of Run, run on a fresh store.
+type conformanceTest struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
 }
 
 // ctx is the context of calls that are not about contexts.

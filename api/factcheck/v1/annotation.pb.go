@@ -160,7 +160,7 @@ type Annotation_State int32
 const (
 	// Not stated; new annotations start as STATE_DRAFT.
 	Annotation_STATE_UNSPECIFIED Annotation_State = 0
-	// Work in progress, visible to the newsroom only.
+	// Work in progress, visible to its author and to editors only.
 	Annotation_STATE_DRAFT Annotation_State = 1
 	// Submitted for an editor's review.
 	Annotation_STATE_IN_REVIEW Annotation_State = 2
@@ -343,7 +343,8 @@ const (
 	// CreateAnnotation, BatchCreateAnnotations or an import created the
 	// annotation.
 	AnnotationRevision_CAUSE_CREATE AnnotationRevision_Cause = 1
-	// UpdateAnnotation changed it.
+	// UpdateAnnotation or a workflow method (SubmitAnnotation,
+	// ReturnAnnotation, PublishAnnotation, RetractAnnotation) changed it.
 	AnnotationRevision_CAUSE_UPDATE AnnotationRevision_Cause = 2
 	// The server re-anchored it after its article's text changed.
 	AnnotationRevision_CAUSE_REANCHOR AnnotationRevision_Cause = 3

@@ -76,16 +76,20 @@ type AnnotationServiceClient interface {
 	BatchCreateAnnotations(ctx context.Context, in *BatchCreateAnnotationsRequest, opts ...grpc.CallOption) (*BatchCreateAnnotationsResponse, error)
 	// ListAnnotationRevisions returns an annotation's history (AIP-162),
 	// newest first unless order_by says otherwise. Every write of the
-	// annotation adds a revision: its creation, each update, each re-anchoring
-	// after its article's text changed, and each rollback. Deleting the
-	// annotation deletes its history.
+	// annotation adds a revision: its creation, each update and workflow
+	// transition, each re-anchoring after its article's text changed, and each
+	// rollback. A deleted annotation keeps its history until it is purged.
+	// Callers who may not read unpublished annotations see only the revisions
+	// in which it is published or retracted.
 	ListAnnotationRevisions(ctx context.Context, in *ListAnnotationRevisionsRequest, opts ...grpc.CallOption) (*ListAnnotationRevisionsResponse, error)
 	// GetAnnotationRevision returns one revision of an annotation,
 	// `articles/{article}/annotations/{annotation}/revisions/{revision_id}`.
 	GetAnnotationRevision(ctx context.Context, in *GetAnnotationRevisionRequest, opts ...grpc.CallOption) (*GetAnnotationRevisionResponse, error)
 	// RollbackAnnotation restores the content of an earlier revision (anchor
-	// quote and position, claim, verdict, citations, state, labels,
-	// external_id) as a new revision, and returns the annotation. The restored
+	// quote and position, claim, verdict, citations, labels, external_id) as a
+	// new revision, and returns the annotation. The state changes only through
+	// the workflow methods: a revision in another state than the annotation's
+	// fails with FAILED_PRECONDITION (ROLLBACK_CHANGES_STATE). The restored
 	// quote is located in the article's current text as re-anchoring would
 	// locate it; when the words are no longer there verbatim the rollback
 	// fails with FAILED_PRECONDITION (QUOTE_NOT_IN_TEXT), as it does when a
@@ -99,9 +103,10 @@ type AnnotationServiceClient interface {
 	// note saying what to change: STATE_IN_REVIEW → STATE_DRAFT. ROLE_EDITOR.
 	ReturnAnnotation(ctx context.Context, in *ReturnAnnotationRequest, opts ...grpc.CallOption) (*ReturnAnnotationResponse, error)
 	// PublishAnnotation publishes an annotation in review: STATE_IN_REVIEW →
-	// STATE_PUBLISHED. It needs a verdict rating and rationale and at least one
-	// citation (FAILED_PRECONDITION naming what is missing), and an editor who
-	// is not the annotation's author (four eyes: PERMISSION_DENIED).
+	// STATE_PUBLISHED. It needs a verdict rating and rationale, at least one
+	// citation and an anchor that is not STATUS_ORPHANED (FAILED_PRECONDITION
+	// naming what is missing), and an editor who is not the annotation's
+	// author (four eyes: PERMISSION_DENIED).
 	PublishAnnotation(ctx context.Context, in *PublishAnnotationRequest, opts ...grpc.CallOption) (*PublishAnnotationResponse, error)
 	// RetractAnnotation withdraws a published annotation, with the reason
 	// readers will see: STATE_PUBLISHED → STATE_RETRACTED. ROLE_EDITOR.
@@ -297,16 +302,20 @@ type AnnotationServiceServer interface {
 	BatchCreateAnnotations(context.Context, *BatchCreateAnnotationsRequest) (*BatchCreateAnnotationsResponse, error)
 	// ListAnnotationRevisions returns an annotation's history (AIP-162),
 	// newest first unless order_by says otherwise. Every write of the
-	// annotation adds a revision: its creation, each update, each re-anchoring
-	// after its article's text changed, and each rollback. Deleting the
-	// annotation deletes its history.
+	// annotation adds a revision: its creation, each update and workflow
+	// transition, each re-anchoring after its article's text changed, and each
+	// rollback. A deleted annotation keeps its history until it is purged.
+	// Callers who may not read unpublished annotations see only the revisions
+	// in which it is published or retracted.
 	ListAnnotationRevisions(context.Context, *ListAnnotationRevisionsRequest) (*ListAnnotationRevisionsResponse, error)
 	// GetAnnotationRevision returns one revision of an annotation,
 	// `articles/{article}/annotations/{annotation}/revisions/{revision_id}`.
 	GetAnnotationRevision(context.Context, *GetAnnotationRevisionRequest) (*GetAnnotationRevisionResponse, error)
 	// RollbackAnnotation restores the content of an earlier revision (anchor
-	// quote and position, claim, verdict, citations, state, labels,
-	// external_id) as a new revision, and returns the annotation. The restored
+	// quote and position, claim, verdict, citations, labels, external_id) as a
+	// new revision, and returns the annotation. The state changes only through
+	// the workflow methods: a revision in another state than the annotation's
+	// fails with FAILED_PRECONDITION (ROLLBACK_CHANGES_STATE). The restored
 	// quote is located in the article's current text as re-anchoring would
 	// locate it; when the words are no longer there verbatim the rollback
 	// fails with FAILED_PRECONDITION (QUOTE_NOT_IN_TEXT), as it does when a
@@ -320,9 +329,10 @@ type AnnotationServiceServer interface {
 	// note saying what to change: STATE_IN_REVIEW → STATE_DRAFT. ROLE_EDITOR.
 	ReturnAnnotation(context.Context, *ReturnAnnotationRequest) (*ReturnAnnotationResponse, error)
 	// PublishAnnotation publishes an annotation in review: STATE_IN_REVIEW →
-	// STATE_PUBLISHED. It needs a verdict rating and rationale and at least one
-	// citation (FAILED_PRECONDITION naming what is missing), and an editor who
-	// is not the annotation's author (four eyes: PERMISSION_DENIED).
+	// STATE_PUBLISHED. It needs a verdict rating and rationale, at least one
+	// citation and an anchor that is not STATUS_ORPHANED (FAILED_PRECONDITION
+	// naming what is missing), and an editor who is not the annotation's
+	// author (four eyes: PERMISSION_DENIED).
 	PublishAnnotation(context.Context, *PublishAnnotationRequest) (*PublishAnnotationResponse, error)
 	// RetractAnnotation withdraws a published annotation, with the reason
 	// readers will see: STATE_PUBLISHED → STATE_RETRACTED. ROLE_EDITOR.
