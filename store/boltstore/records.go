@@ -586,6 +586,24 @@ func (w *wireReader) mapEntry(typ protowire.Type, m map[string]string) {
 	}
 }
 
+// encode marshals a record value as proto.MarshalOptions{Deterministic:
+// true} does (map entries in key order, so a record always gives the same
+// bytes). Annotations, written once per imported annotation inside the
+// import's one write transaction and at every annotation write, take
+// appendAnnotation, which gives the same bytes without reflection, in half
+// the time and one allocation instead of seven (BenchmarkEncodeAnnotation:
+// ~0.8 µs against ~1.7 on an imported record); BenchmarkImport went from
+// 42–44k to 46–47k records/s with it. Change and AuditEntry records stay
+// with proto: at ~0.22 µs each, writing them out would save a few tenths
+// of a µs of an imported annotation's ~24 µs of CPU.
 func encode(m proto.Message) ([]byte, error) {
+	if r, ok := m.(*recordpb.Annotation); ok && r != nil {
+		b, err := appendAnnotation(nil, r)
+		if b == nil && err == nil {
+			// As proto.Marshal gives an empty message.
+			b = []byte{}
+		}
+		return b, err
+	}
 	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
 }
