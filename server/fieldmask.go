@@ -70,7 +70,7 @@ func (s *maskSpec[M, D]) resolve(v *validator, mask *fieldmaskpb.FieldMask, msg 
 		}
 		if key, ok := strings.CutPrefix(p, "labels."); ok && s.labels != nil {
 			key = strings.Trim(key, "`")
-			if !labelKeyPattern.MatchString(key) {
+			if !validLabelKey(key) {
 				v.add(field, reasonInvalidUpdateMask, "%q names label key %q, which is not a valid key (1 to 63 lower-case letters, digits, '_', '.' and '-', starting with a letter)", p, key)
 				continue
 			}
