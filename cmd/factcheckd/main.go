@@ -244,12 +244,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	// Everything run writes to stderr goes through lw, so that the log's
+	// lines and the bootstrap secret come out in order.
+	lw := newLogWriter(stderr)
+	defer lw.Flush()
+	stderr = lw
 	opts := &slog.HandlerOptions{Level: cfg.logLevel}
-	var handler slog.Handler = slog.NewTextHandler(stderr, opts)
+	var handler slog.Handler = slog.NewTextHandler(lw, opts)
 	if cfg.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, opts)
+		handler = slog.NewJSONHandler(lw, opts)
 	}
-	logger := slog.New(handler)
+	logger := slog.New(flushingHandler{handler, lw})
 	tlsCfg, err := cfg.serverTLS()
 	if err != nil {
 		return err
@@ -266,7 +271,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	// Before listening, so that the token printed works from the first
 	// call.
-	if err := bootstrap(ctx, st, cfg.db, cfg.bootstrapToken, stderr, logger); err != nil {
+	err = bootstrap(ctx, st, cfg.db, cfg.bootstrapToken, stderr, logger)
+	// A generated secret is printed once: it must not wait in the buffer.
+	_ = lw.Flush()
+	if err != nil {
 		return err
 	}
 	// The purge sweep: once now, then every purgeInterval; it ends before
@@ -318,6 +326,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
 	logger.Info("factcheckd serving", "addr", lis.Addr().String(), "db", cfg.db, "tls", tlsMode(tlsCfg), "rate_limit", cfg.rateLimit, "rate_burst", cfg.rateBurst)
+	// Scripts wait for this line before their first call.
+	_ = lw.Flush()
 
 	select {
 	case err := <-serveErr:
