@@ -98,9 +98,10 @@ type authenticator struct {
 }
 
 type authEntry struct {
-	hash     []byte
-	token    *store.Token
-	reviewer *store.Reviewer
+	hash []byte
+	// caller is made once per entry, not per call: this runs in front of
+	// every read.
+	caller *caller
 }
 
 func newAuthenticator(st store.Access, cfg Config) *authenticator {
@@ -200,8 +201,8 @@ func unauthenticated(reason, msg string, meta map[string]string) error {
 
 // bearerSecret reads the secret of the call's authorization metadata.
 func bearerSecret(ctx context.Context) (string, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	vs := md.Get(AuthorizationHeader)
+	// Not FromIncomingContext, which copies every header of the call.
+	vs := metadata.ValueFromIncomingContext(ctx, AuthorizationHeader)
 	switch {
 	case len(vs) == 0:
 		return "", unauthenticated(reasonTokenMissing,
@@ -235,23 +236,24 @@ func (a *authenticator) authenticate(ctx context.Context) (*caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, rev := e.token, e.reviewer
-	meta := map[string]string{"token": tok.Name()}
+	tok, rev := e.caller.token, e.caller.reviewer
 	switch {
 	case !tok.RevokeTime.IsZero():
-		meta["revoke_time"] = tok.RevokeTime.UTC().Format(time.RFC3339)
+		at := tok.RevokeTime.UTC().Format(time.RFC3339)
 		return nil, unauthenticated(reasonTokenRevoked,
-			fmt.Sprintf("token %s was revoked at %s; ask an admin for a new one", tok.Name(), meta["revoke_time"]), meta)
+			fmt.Sprintf("token %s was revoked at %s; ask an admin for a new one", tok.Name(), at),
+			map[string]string{"token": tok.Name(), "revoke_time": at})
 	case !tok.ExpireTime.IsZero() && !a.now().Before(tok.ExpireTime):
-		meta["expire_time"] = tok.ExpireTime.UTC().Format(time.RFC3339)
+		at := tok.ExpireTime.UTC().Format(time.RFC3339)
 		return nil, unauthenticated(reasonTokenExpired,
-			fmt.Sprintf("token %s expired at %s; ask an admin for a new one", tok.Name(), meta["expire_time"]), meta)
+			fmt.Sprintf("token %s expired at %s; ask an admin for a new one", tok.Name(), at),
+			map[string]string{"token": tok.Name(), "expire_time": at})
 	case rev.Disabled:
-		meta["reviewer"] = rev.Name()
 		return nil, unauthenticated(reasonReviewerDisabled,
-			fmt.Sprintf("the token's reviewer %s is disabled; an admin can enable it again", rev.Name()), meta)
+			fmt.Sprintf("the token's reviewer %s is disabled; an admin can enable it again", rev.Name()),
+			map[string]string{"token": tok.Name(), "reviewer": rev.Name()})
 	}
-	return &caller{reviewer: rev, token: tok}, nil
+	return e.caller, nil
 }
 
 // lookup returns the token of hash and its reviewer, from the cache when it
@@ -278,8 +280,15 @@ func (a *authenticator) lookup(ctx context.Context, hash []byte) (*authEntry, er
 	if err != nil {
 		return nil, fmt.Errorf("looking up the call's token: %w", err)
 	}
-	e := &authEntry{hash: hash, token: tok, reviewer: rev}
+	e := &authEntry{hash: hash, caller: &caller{reviewer: rev, token: tok, reviewerName: rev.Name()}}
 	a.mu.Lock()
+	if a.limit != 0 {
+		e.caller.limiter = a.limiters[tok.Name()]
+		if e.caller.limiter == nil {
+			e.caller.limiter = rate.NewLimiter(a.limit, a.burst)
+			a.limiters[tok.Name()] = e.caller.limiter
+		}
+	}
 	if a.gen == gen {
 		a.cache[key] = append(a.cache[key], e)
 	}
@@ -307,19 +316,11 @@ func (a *authenticator) rateLimit(c *caller) error {
 	if a.limit == 0 {
 		return nil
 	}
-	name := c.token.Name()
-	a.mu.Lock()
-	l := a.limiters[name]
-	if l == nil {
-		l = rate.NewLimiter(a.limit, a.burst)
-		a.limiters[name] = l
-	}
-	a.mu.Unlock()
 	now := a.now()
-	r := l.ReserveN(now, 1)
+	r := c.limiter.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return &rateLimited{token: name, retry: d, limit: a.limit, burst: a.burst}
+		return &rateLimited{token: c.token.Name(), retry: d, limit: a.limit, burst: a.burst}
 	}
 	return nil
 }

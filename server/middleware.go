@@ -114,10 +114,9 @@ func requestIDFrom(ctx context.Context) string {
 // able to forge log lines or bloat them.
 func withRequestID(ctx context.Context) (context.Context, *callInfo) {
 	var id string
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if vs := md.Get(RequestIDHeader); len(vs) > 0 && validRequestID(vs[0]) {
-			id = vs[0]
-		}
+	// Not FromIncomingContext, which copies every header of the call.
+	if vs := metadata.ValueFromIncomingContext(ctx, RequestIDHeader); len(vs) > 0 && validRequestID(vs[0]) {
+		id = vs[0]
 	}
 	if id == "" {
 		var b [12]byte

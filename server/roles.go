@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 
+	"golang.org/x/time/rate"
+
 	"github.com/factcheck/factcheck/store"
 )
 
@@ -156,6 +158,11 @@ func RoleHas(role store.Role, p Permission) bool {
 type caller struct {
 	reviewer *store.Reviewer
 	token    *store.Token
+	// reviewerName is reviewer.Name(), made once.
+	reviewerName string
+	// limiter is the token's rate limiter (nil without a limit), looked
+	// up once rather than under a lock on every call.
+	limiter *rate.Limiter
 }
 
 type callerKey struct{}
@@ -175,6 +182,9 @@ func callerFrom(ctx context.Context) *caller {
 func (c *caller) name() string {
 	if c == nil {
 		return ""
+	}
+	if c.reviewerName != "" {
+		return c.reviewerName
 	}
 	return c.reviewer.Name()
 }

@@ -23,14 +23,13 @@ func getAnnotation(tx *bbolt.Tx, articleID, id string) (artKey, key []byte, r *r
 	if artKey == nil {
 		return nil, nil, nil, store.NotFound("ARTICLE_NOT_FOUND", store.ArticleName(articleID))
 	}
-	name := store.AnnotationName(articleID, id)
 	key = lookup(tx, bucketAnnotationIDs, cat(artKey, []byte(id)))
 	if key == nil {
-		return nil, nil, nil, store.NotFound("ANNOTATION_NOT_FOUND", name)
+		return nil, nil, nil, store.NotFound("ANNOTATION_NOT_FOUND", store.AnnotationName(articleID, id))
 	}
 	r, err = decode(tx.Bucket(bucketAnnotations).Get(key), &recordpb.Annotation{})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", store.AnnotationName(articleID, id), err)
 	}
 	return artKey, key, r, nil
 }
