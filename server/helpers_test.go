@@ -31,7 +31,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) {
+		if daemonBuild.dir != "" {
+			os.RemoveAll(daemonBuild.dir)
+		}
+	}))
 }
 
 // syncBuffer collects the server's log lines; handlers log concurrently.
