@@ -136,27 +136,25 @@ func AuditEntryName(seq int64) string { return "auditEntries/" + strconv.FormatI
 // uvarint length and its bytes. Lengths make the encoding unambiguous, so no
 // two different entries hash the same bytes.
 func AuditHash(prev []byte, e *AuditEntry) []byte {
-	h := sha256.New()
-	h.Write(prev)
-	var buf [binary.MaxVarintLen64]byte
-	putString := func(s string) {
-		h.Write(buf[:binary.PutUvarint(buf[:], uint64(len(s)))])
-		h.Write([]byte(s))
+	// One buffer and sha256.Sum256 rather than a hash.Hash fed piece by
+	// piece: every write appends an entry, and each Write through the
+	// interface copied its string to the heap. The bytes hashed are the
+	// same.
+	var stack [512]byte
+	b := append(stack[:0], prev...)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Sequence))
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Time.UnixNano()))
+	for _, s := range [...]string{e.Actor, e.Method, e.Resource, e.RequestID, e.Note} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	var fixed [16]byte
-	binary.BigEndian.PutUint64(fixed[:8], uint64(e.Sequence))
-	binary.BigEndian.PutUint64(fixed[8:], uint64(e.Time.UnixNano()))
-	h.Write(fixed[:])
-	putString(e.Actor)
-	putString(e.Method)
-	putString(e.Resource)
-	putString(e.RequestID)
-	putString(e.Note)
-	h.Write(buf[:binary.PutUvarint(buf[:], uint64(len(e.FieldPaths)))])
+	b = binary.AppendUvarint(b, uint64(len(e.FieldPaths)))
 	for _, p := range e.FieldPaths {
-		putString(p)
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
 	}
-	return h.Sum(nil)
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 // AuditVerification is what VerifyAuditLog found.
