@@ -199,6 +199,16 @@ generate() {
 }
 
 # ---------------------------------------------------------------- server
+# daemon_has_flag FLAG: whether the factcheckd measured has FLAG. The help
+# is read whole before grep: with pipefail, `factcheckd --help | grep -q`
+# fails whenever grep exits before factcheckd's last write (SIGPIPE), which
+# once ran a whole benchmark against the default rate limit.
+daemon_has_flag() {
+	local help
+	help=$("$BIN/factcheckd" --help 2>&1 || true)
+	grep -q -- "$1" <<<"$help"
+}
+
 # start_server DB LOG [flags...]: starts factcheckd on a free loopback port,
 # sets SERVER_PID and ADDR.
 start_server() {
@@ -214,7 +224,7 @@ start_server() {
 	# No rate limit: the runs measure the server, not the limiter (a commit
 	# from before the flag has no limit to turn off).
 	local limit=()
-	if "$BIN/factcheckd" --help 2>&1 | grep -q -- '-rate-limit'; then
+	if daemon_has_flag -rate-limit; then
 		limit=(--rate-limit 0)
 	fi
 	GODEBUG=${SERVER_GODEBUG:-} FACTCHECK_BOOTSTRAP_TOKEN=$BENCH_TOKEN \
@@ -328,7 +338,7 @@ scale() {
 # binary has it, its /metrics endpoint.
 memory() {
 	local n=$1 db=$2 logf=$RUN/server-memory.log idle out live goal dbmb flags=() mflags=()
-	if "$BIN/factcheckd" --help 2>&1 | grep -q -- '-metrics-listen'; then
+	if daemon_has_flag -metrics-listen; then
 		local mport
 		mport=$("$BIN/factcheck-bench" freeport)
 		flags=(--metrics-listen "127.0.0.1:$mport")
@@ -406,8 +416,9 @@ soak() {
 
 # Import: BenchmarkImport (server/bulk_bench_test.go, written with
 # BulkService) streams 100,000 annotations through a real Import over
-# loopback into a durable file and writes the same encoded records with raw
-# chunked bbolt puts in the same run; it reports both rates and their ratio.
+# loopback into factcheckd (in its own process) and writes the same encoded
+# records, and every key and value the import wrote, with raw chunked bbolt
+# puts in the same run; it reports the rates and their ratios.
 import_bench() {
 	if ! grep -qs 'func BenchmarkImport(' "$SRC/server/bulk_bench_test.go"; then
 		log "import: this commit has no BenchmarkImport (BulkService); skipped"

@@ -20,7 +20,9 @@ import (
 // and grows dst once. A record it does not have in mind — unknown fields in
 // any of its messages (read from a newer schema), a nil citation, a string
 // that is not UTF-8 (proto refuses to marshal it) — goes to proto instead,
-// as does a nil r.
+// as does a nil r. A field added to the schema must be added here too, or
+// it would not be written: TestEncodeAnnotation, which sets every field the
+// schema has, fails until it is.
 func appendAnnotation(dst []byte, r *recordpb.Annotation) ([]byte, error) {
 	var labels labelEntries
 	n, ok := annotationSize(r, &labels)
