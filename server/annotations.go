@@ -327,6 +327,10 @@ func (s *annotationService) RollbackAnnotation(ctx context.Context, req *factche
 	articleID, id := v.annotationName("name", req.GetName())
 	n := v.revisionID("revision_id", req.GetRevisionId())
 	v.etag("etag", req.GetEtag())
+	note := req.GetCorrectionNote()
+	if note != "" {
+		v.text("correction_note", note, maxNoteChars)
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -350,6 +354,11 @@ func (s *annotationService) RollbackAnnotation(ctx context.Context, req *factche
 		if rev.Annotation.State != cur.State {
 			return nil, rollbackChangesState(cur, rev)
 		}
+		// Rolling back published work changes what readers relied on, as
+		// an edit does (the etag pinned below keeps the state checked).
+		if (cur.State == store.StatePublished || cur.State == store.StateRetracted) && strings.TrimSpace(note) == "" {
+			return nil, correctionNoteRequired(cur)
+		}
 		// Rolling back with the etag whose state was just compared makes
 		// a transition in between fail with ABORTED rather than have the
 		// rollback restore content into another state.
@@ -357,7 +366,7 @@ func (s *annotationService) RollbackAnnotation(ctx context.Context, req *factche
 			etag = cur.Etag
 		}
 	}
-	a, err := s.st.RollbackAnnotation(ctx, articleID, id, n, etag)
+	a, err := s.st.RollbackAnnotation(withNote(ctx, note), articleID, id, n, etag)
 	if err != nil {
 		return nil, err
 	}

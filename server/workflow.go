@@ -98,6 +98,18 @@ func (t *transition) run(ctx context.Context, s *annotationService, articleID, i
 	})
 }
 
+// withNote gives the write of ctx a note (a correction note, why an
+// annotation was returned or retracted): the revision and the audit entry
+// keep it.
+func withNote(ctx context.Context, note string) context.Context {
+	if note == "" {
+		return ctx
+	}
+	w := store.WriteInfoFrom(ctx)
+	w.Note = note
+	return store.WithWriteInfo(ctx, w)
+}
+
 // update runs fn on the annotation inside the store's write transaction,
 // for a caller who must see it: an annotation c cannot see is NOT_FOUND
 // whatever else is wrong with the request (a stale etag included, which
@@ -108,11 +120,7 @@ func (t *transition) run(ctx context.Context, s *annotationService, articleID, i
 // returned or retracted), when given, goes into the revision and the audit
 // log.
 func (s *annotationService) update(ctx context.Context, c *caller, articleID, id, etag, note string, fn func(*store.Annotation) error) (*store.Annotation, error) {
-	if note != "" {
-		w := store.WriteInfoFrom(ctx)
-		w.Note = note
-		ctx = store.WithWriteInfo(ctx, w)
-	}
+	ctx = withNote(ctx, note)
 	if !c.has(PermAnnotationsReadDrafts) {
 		if _, err := getVisible(ctx, s.st, c, articleID, id); err != nil {
 			return nil, err

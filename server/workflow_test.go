@@ -621,10 +621,12 @@ func TestDeleteAndRollbackRules(t *testing.T) {
 	if _, err := n.as["erin"].annotations.ReturnAnnotation(ctx, &factcheckv1.ReturnAnnotationRequest{Name: a.GetName(), Note: "Label?"}); err != nil {
 		t.Fatal(err)
 	}
-	rollback := func(who, rev, etag string) error {
-		_, err := n.as[who].annotations.RollbackAnnotation(ctx, &factcheckv1.RollbackAnnotationRequest{Name: a.GetName(), RevisionId: rev, Etag: etag})
+	rollbackNote := func(who, rev, etag, note string) error {
+		_, err := n.as[who].annotations.RollbackAnnotation(ctx, &factcheckv1.RollbackAnnotationRequest{
+			Name: a.GetName(), RevisionId: rev, Etag: etag, CorrectionNote: note})
 		return err
 	}
+	rollback := func(who, rev, etag string) error { return rollbackNote(who, rev, etag, "") }
 	checkErr(t, rollback("alice", "3", ""), wantErr{code: codes.FailedPrecondition, reason: "ROLLBACK_CHANGES_STATE",
 		precondition: "revision 3 is STATE_IN_REVIEW", meta: map[string]string{"revision_state": "STATE_IN_REVIEW"}})
 	checkErr(t, rollback("bob", "1", ""), wantErr{code: codes.NotFound, reason: "ANNOTATION_NOT_FOUND"})
@@ -648,8 +650,23 @@ func TestDeleteAndRollbackRules(t *testing.T) {
 	}
 	checkErr(t, rollback("alice", pub.GetAnnotation().GetRevisionId(), ""), wantErr{code: codes.PermissionDenied, reason: "PERMISSION_DENIED"})
 	checkErr(t, rollback("erin", "1", ""), wantErr{code: codes.FailedPrecondition, reason: "ROLLBACK_CHANGES_STATE"})
-	if err := rollback("erin", pub.GetAnnotation().GetRevisionId(), ""); err != nil {
+	// Like an edit, rolling back published work says why.
+	for _, note := range []string{"", "  "} {
+		checkErr(t, rollbackNote("erin", pub.GetAnnotation().GetRevisionId(), "", note),
+			wantErr{code: codes.InvalidArgument, reason: "CORRECTION_NOTE_REQUIRED", fields: []string{"correction_note"}})
+	}
+	checkErr(t, rollbackNote("erin", pub.GetAnnotation().GetRevisionId(), "", strings.Repeat("x", 2001)),
+		wantErr{code: codes.InvalidArgument, reason: "FIELD_TOO_LONG", fields: []string{"correction_note"}})
+	const why = "The relabelling was wrong: back to the published text."
+	if err := rollbackNote("erin", pub.GetAnnotation().GetRevisionId(), "", why); err != nil {
 		t.Fatalf("editor rolls back published work to its published revision: %v", err)
+	}
+	revs, err := n.as["erin"].annotations.ListAnnotationRevisions(ctx, &factcheckv1.ListAnnotationRevisionsRequest{Parent: a.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := revs.GetRevisions()[0]; last.GetNote() != why || last.GetRestoredRevisionId() != pub.GetAnnotation().GetRevisionId() {
+		t.Errorf("the rollback's revision: note %q, restored %q; want %q, %q", last.GetNote(), last.GetRestoredRevisionId(), why, pub.GetAnnotation().GetRevisionId())
 	}
 	// Revision 1's label (none), which the rollback to 1 restored before
 	// the annotation was published.

@@ -1986,7 +1986,8 @@ type AnnotationRevision struct {
 	// Output only. What made the revision.
 	Cause AnnotationRevision_Cause `protobuf:"varint,8,opt,name=cause,proto3,enum=factcheck.v1.AnnotationRevision_Cause" json:"cause,omitempty"`
 	// Output only. The note the write carried: the correction note of an edit
-	// to published work, why the annotation was returned or retracted.
+	// or rollback of published work, why the annotation was returned or
+	// retracted.
 	Note          string `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2325,9 +2326,13 @@ type RollbackAnnotationRequest struct {
 	RevisionId string `protobuf:"bytes,2,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
 	// Optional. When set, the rollback happens only if it matches the
 	// annotation's stored etag.
-	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Required when the annotation is published or retracted, as for
+	// UpdateAnnotation: what the rollback corrects and why, at most 2,000
+	// characters. It stays in the annotation's history (AnnotationRevision.note).
+	CorrectionNote string `protobuf:"bytes,4,opt,name=correction_note,json=correctionNote,proto3" json:"correction_note,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RollbackAnnotationRequest) Reset() {
@@ -2377,6 +2382,13 @@ func (x *RollbackAnnotationRequest) GetRevisionId() string {
 func (x *RollbackAnnotationRequest) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *RollbackAnnotationRequest) GetCorrectionNote() string {
+	if x != nil {
+		return x.CorrectionNote
 	}
 	return ""
 }
@@ -3039,12 +3051,13 @@ const file_factcheck_v1_annotation_proto_rawDesc = "" +
 	"\x1cGetAnnotationRevisionRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"]\n" +
 	"\x1dGetAnnotationRevisionResponse\x12<\n" +
-	"\brevision\x18\x01 \x01(\v2 .factcheck.v1.AnnotationRevisionR\brevision\"d\n" +
+	"\brevision\x18\x01 \x01(\v2 .factcheck.v1.AnnotationRevisionR\brevision\"\x8d\x01\n" +
 	"\x19RollbackAnnotationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vrevision_id\x18\x02 \x01(\tR\n" +
 	"revisionId\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\"V\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12'\n" +
+	"\x0fcorrection_note\x18\x04 \x01(\tR\x0ecorrectionNote\"V\n" +
 	"\x1aRollbackAnnotationResponse\x128\n" +
 	"\n" +
 	"annotation\x18\x01 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +

@@ -94,7 +94,9 @@ type AnnotationServiceClient interface {
 	// locate it; when the words are no longer there verbatim the rollback
 	// fails with FAILED_PRECONDITION (QUOTE_NOT_IN_TEXT), as it does when a
 	// cited source has been deleted since (SOURCE_NOT_FOUND). A stale etag
-	// fails with ABORTED.
+	// fails with ABORTED. Rolling back published or retracted work, like
+	// editing it, takes an editor and a correction_note (INVALID_ARGUMENT
+	// CORRECTION_NOTE_REQUIRED without one).
 	RollbackAnnotation(ctx context.Context, in *RollbackAnnotationRequest, opts ...grpc.CallOption) (*RollbackAnnotationResponse, error)
 	// SubmitAnnotation sends a draft for review: STATE_DRAFT → STATE_IN_REVIEW.
 	// Its author or an editor may submit it.
@@ -320,7 +322,9 @@ type AnnotationServiceServer interface {
 	// locate it; when the words are no longer there verbatim the rollback
 	// fails with FAILED_PRECONDITION (QUOTE_NOT_IN_TEXT), as it does when a
 	// cited source has been deleted since (SOURCE_NOT_FOUND). A stale etag
-	// fails with ABORTED.
+	// fails with ABORTED. Rolling back published or retracted work, like
+	// editing it, takes an editor and a correction_note (INVALID_ARGUMENT
+	// CORRECTION_NOTE_REQUIRED without one).
 	RollbackAnnotation(context.Context, *RollbackAnnotationRequest) (*RollbackAnnotationResponse, error)
 	// SubmitAnnotation sends a draft for review: STATE_DRAFT → STATE_IN_REVIEW.
 	// Its author or an editor may submit it.
