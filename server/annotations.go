@@ -122,8 +122,8 @@ func (s *annotationService) UpdateAnnotation(ctx context.Context, req *factcheck
 				"cannot change %s to %s: UpdateAnnotation keeps the state; use SubmitAnnotation, ReturnAnnotation, PublishAnnotation or RetractAnnotation, and leave state out of the update",
 				a.State, wantState))
 		}
-		if (a.State == store.StatePublished || a.State == store.StateRetracted) && strings.TrimSpace(note) == "" {
-			return correctionNoteRequired(a)
+		if err := checkCorrectionNote(a, note); err != nil {
+			return err
 		}
 		annotationMask.apply(paths, msg, a)
 		return nil
@@ -356,8 +356,8 @@ func (s *annotationService) RollbackAnnotation(ctx context.Context, req *factche
 		}
 		// Rolling back published work changes what readers relied on, as
 		// an edit does (the etag pinned below keeps the state checked).
-		if (cur.State == store.StatePublished || cur.State == store.StateRetracted) && strings.TrimSpace(note) == "" {
-			return nil, correctionNoteRequired(cur)
+		if err := checkCorrectionNote(cur, note); err != nil {
+			return nil, err
 		}
 		// Rolling back with the etag whose state was just compared makes
 		// a transition in between fail with ABORTED rather than have the

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +27,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/internal/testdaemon"
 	"github.com/factcheck/factcheck/server"
 	"github.com/factcheck/factcheck/store/boltstore"
 )
@@ -202,41 +202,20 @@ func daemonBinary(b *testing.B) string {
 	return daemonBuild.path
 }
 
-var daemonServing = regexp.MustCompile(`msg="factcheckd serving" addr=(\S+)`)
-
 // startDaemon runs factcheckd, as users run it, on a new database in dir
 // and returns its address and what stops it (SIGTERM, then waiting for it
 // to close the file).
 func startDaemon(b *testing.B, dir string) (addr string, stop func()) {
-	var stderr syncBuffer
-	cmd := exec.Command(daemonBinary(b), "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "factcheck.db"),
-		"--rate-limit", "0")
-	cmd.Env = append(os.Environ(), "FACTCHECK_BOOTSTRAP_TOKEN="+benchBootstrapToken)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	d, err := testdaemon.Start(daemonBinary(b),
+		[]string{"--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "factcheck.db"), "--rate-limit", "0"},
+		[]string{"FACTCHECK_BOOTSTRAP_TOKEN=" + benchBootstrapToken})
+	if err != nil {
 		b.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	stop = func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := <-done; err != nil {
-			b.Errorf("factcheckd: %v\n%s", err, stderr.String())
-		}
-	}
-	deadline := time.After(30 * time.Second)
-	for {
-		if m := daemonServing.FindStringSubmatch(stderr.String()); m != nil {
-			return m[1], stop
-		}
-		select {
-		case err := <-done:
-			b.Fatalf("factcheckd exited before serving: %v\n%s", err, stderr.String())
-		case <-deadline:
-			_ = cmd.Process.Kill()
-			<-done
-			b.Fatalf("factcheckd did not start within 30s:\n%s", stderr.String())
-		case <-time.After(20 * time.Millisecond):
+	return d.Addr, func() {
+		_ = d.Cmd.Process.Signal(syscall.SIGTERM)
+		if err := <-d.Done; err != nil {
+			b.Errorf("factcheckd: %v\n%s", err, d.Stderr.String())
 		}
 	}
 }

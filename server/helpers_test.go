@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/internal/testdaemon"
 	"github.com/factcheck/factcheck/server"
 	"github.com/factcheck/factcheck/store"
 	"github.com/factcheck/factcheck/store/boltstore"
@@ -36,24 +35,6 @@ func TestMain(m *testing.M) {
 			os.RemoveAll(daemonBuild.dir)
 		}
 	}))
-}
-
-// syncBuffer collects the server's log lines; handlers log concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // env is a real server on 127.0.0.1:0 over a real bbolt file, and a
@@ -70,7 +51,7 @@ type env struct {
 	bulk        factcheckv1.BulkServiceClient
 	changes     factcheckv1.ChangeServiceClient
 	admin       factcheckv1.AdminServiceClient
-	logs        *syncBuffer
+	logs        *testdaemon.Buffer
 	// st is the server's store, for what no RPC does (the purge sweep,
 	// reviewers and tokens made behind the API's back).
 	st *boltstore.Store
@@ -148,7 +129,7 @@ func startEnv(t *testing.T, cfg server.Config, opts envOptions, register ...func
 		t.Fatal(err)
 	}
 	secret := adminSecret(t, st)
-	logs := &syncBuffer{}
+	logs := &testdaemon.Buffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	if len(register) > 0 {
 		cfg.MethodPermissions = testServicePermissions(cfg.MethodPermissions, register)

@@ -316,10 +316,13 @@ func mayCreateIn(c *caller, s factcheckv1.Annotation_State) error {
 		"create an annotation in "+s.String()+": reviewers create drafts (leave state unset) and submit them for review")
 }
 
-// correctionNoteRequired is the error of an edit to published work
-// without a correction note: readers relied on what it said, so the change
-// must say what was corrected and why.
-func correctionNoteRequired(a *store.Annotation) error {
+// checkCorrectionNote refuses an edit or rollback of published or
+// retracted work without a correction note: readers relied on what it said,
+// so the change must say what was corrected and why.
+func checkCorrectionNote(a *store.Annotation, note string) error {
+	if (a.State != store.StatePublished && a.State != store.StateRetracted) || strings.TrimSpace(note) != "" {
+		return nil
+	}
 	return store.Invalid(reasonCorrectionNoteRequired, "correction_note", fmt.Sprintf(
 		"is required: %s is %s; say what was corrected and why (at most %d characters), and it stays in the annotation's history",
 		a.Name(), a.State, maxNoteChars))

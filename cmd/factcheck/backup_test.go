@@ -16,6 +16,7 @@ import (
 	"time"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/internal/testdaemon"
 )
 
 // restoredServer serves the database file at path, as factcheckd --db
@@ -263,7 +264,7 @@ func TestBackupProgress(t *testing.T) {
 		}
 	}
 	var got atomic.Int64
-	var out syncWriter
+	var out testdaemon.Buffer
 	p := &progress{quit: make(chan struct{}), done: make(chan struct{})}
 	go p.lines(&out, backupMeter("b.db", 1000, &got), time.Now)
 	got.Store(500)

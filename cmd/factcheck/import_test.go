@@ -11,12 +11,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/internal/testdaemon"
 )
 
 // brokenInput has good records, lines that cannot be read (3 and 8), and
@@ -340,7 +340,7 @@ func TestLineMap(t *testing.T) {
 
 func TestProgressLines(t *testing.T) {
 	var c counts
-	var out syncWriter
+	var out testdaemon.Buffer
 	p := &progress{quit: make(chan struct{}), done: make(chan struct{})}
 	var clock atomic.Int64
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
@@ -363,24 +363,6 @@ func TestProgressLines(t *testing.T) {
 	}
 }
 
-// syncWriter is a strings.Builder safe for a writer and a reader.
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -394,7 +376,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestProgressBar(t *testing.T) {
 	var c counts
-	out := &syncWriter{}
+	out := &testdaemon.Buffer{}
 	a := &app{stderr: out, stderrIsTTY: true}
 	c.bytesRead.Store(500)
 	c.sent.Store(3)
@@ -406,7 +388,7 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("bar output %q", out.String())
 	}
 	// Not a terminal: lines, never a carriage return.
-	out = &syncWriter{}
+	out = &testdaemon.Buffer{}
 	a.stderr, a.stderrIsTTY = out, false
 	p = a.startProgress("auto", importMeter("in.jsonl", 1000, &c))
 	waitFor(t, func() bool { return strings.Contains(out.String(), "\n") })

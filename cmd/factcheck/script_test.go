@@ -25,6 +25,7 @@ import (
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
 	"github.com/factcheck/factcheck/client"
+	"github.com/factcheck/factcheck/internal/testdaemon"
 	"github.com/factcheck/factcheck/store/boltstore"
 )
 
@@ -152,7 +153,7 @@ func state(ts *testscript.TestScript) *scriptState {
 type daemon struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncWriter
+	stderr *testdaemon.Buffer
 	done   chan error
 }
 
@@ -164,8 +165,6 @@ func (d *daemon) kill() {
 		<-d.done
 	}
 }
-
-var servingAddr = regexp.MustCompile(`msg="factcheckd serving" addr=(\S+)`)
 
 func cmdDaemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
@@ -182,30 +181,18 @@ func cmdDaemonStart(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("factcheckd %s is running already", name)
 		}
 	}
-	d := &daemon{stderr: &syncWriter{}, done: make(chan error, 1)}
 	// Logs at the default level: the line saying where it serves is info.
 	// The scripts poll as fast as they can while imports run: no limit.
-	d.cmd = exec.Command(st.bin, "--listen", "127.0.0.1:0", "--db", filepath.Join(ts.Getenv("WORK"), name+".db"), "--rate-limit", "0")
-	d.cmd.Env = append(os.Environ(), "FACTCHECK_BOOTSTRAP_TOKEN="+scriptToken)
-	d.cmd.Stderr = d.stderr
-	ts.Check(d.cmd.Start())
-	go func() { d.done <- d.cmd.Wait() }()
-	st.daemons[name] = d
-	deadline := time.After(30 * time.Second)
-	for {
-		if m := servingAddr.FindStringSubmatch(d.stderr.String()); m != nil {
-			d.addr = m[1]
-			break
-		}
-		select {
-		case err := <-d.done:
-			d.done <- err
-			ts.Fatalf("factcheckd %s exited before serving: %v\n%s", name, err, d.stderr.String())
-		case <-deadline:
-			ts.Fatalf("factcheckd %s did not start within 30s:\n%s", name, d.stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
+	dd, err := testdaemon.Start(st.bin,
+		[]string{"--listen", "127.0.0.1:0", "--db", filepath.Join(ts.Getenv("WORK"), name+".db"), "--rate-limit", "0"},
+		[]string{"FACTCHECK_BOOTSTRAP_TOKEN=" + scriptToken})
+	if dd != nil {
+		st.daemons[name] = &daemon{cmd: dd.Cmd, addr: dd.Addr, stderr: dd.Stderr, done: dd.Done}
 	}
+	if err != nil {
+		ts.Fatalf("factcheckd %s: %v", name, err)
+	}
+	d := st.daemons[name]
 	ts.Setenv(envServer, d.addr)
 	ts.Setenv("SERVER_"+name, d.addr)
 	ts.Logf("factcheckd %s serving on %s", name, d.addr)

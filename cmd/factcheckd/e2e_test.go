@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	factcheckv1 "github.com/factcheck/factcheck/api/factcheck/v1"
+	"github.com/factcheck/factcheck/internal/testdaemon"
 )
 
 // The end-to-end tests build the real factcheckd and the pinned grpcurl once,
@@ -98,30 +99,11 @@ const e2eToken = "fct_e2e-admin-token-for-tests-only"
 type daemon struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncBuffer
+	stderr *testdaemon.Buffer
 	done   chan error
 	// token is the admin secret dial sends.
 	token string
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var servingAddr = regexp.MustCompile(`msg="factcheckd serving" addr=(\S+)`)
 
 // startDaemon starts factcheckd on db (with extraArgs), listening on a free loopback port, with
 // e2eToken as its bootstrap token, and waits until it logs the address it serves on.
@@ -137,35 +119,20 @@ func startDaemon(t *testing.T, db string, extraArgs ...string) *daemon {
 // unsets it. The daemon's token is the caller's to set.
 func startDaemonEnv(t *testing.T, db string, env []string, extraArgs ...string) *daemon {
 	t.Helper()
-	bin := binaries(t)
-	d := &daemon{stderr: &syncBuffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(filepath.Join(bin, "factcheckd"), append([]string{"--listen", "127.0.0.1:0", "--db", db}, extraArgs...)...)
-	d.cmd.Env = append(os.Environ(), env...)
-	d.cmd.Stderr = d.stderr
-	if err := d.cmd.Start(); err != nil {
+	dd, err := testdaemon.Start(filepath.Join(binaries(t), "factcheckd"),
+		append([]string{"--listen", "127.0.0.1:0", "--db", db}, extraArgs...), env)
+	if dd != nil {
+		t.Cleanup(func() {
+			if dd.Cmd.ProcessState == nil {
+				dd.Cmd.Process.Kill()
+				<-dd.Done
+			}
+		})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { d.done <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
-			d.cmd.Process.Kill()
-			<-d.done
-		}
-	})
-	deadline := time.After(30 * time.Second)
-	for {
-		if m := servingAddr.FindStringSubmatch(d.stderr.String()); m != nil {
-			d.addr = m[1]
-			return d
-		}
-		select {
-		case err := <-d.done:
-			t.Fatalf("factcheckd exited before serving: %v\n%s", err, d.stderr.String())
-		case <-deadline:
-			t.Fatalf("factcheckd did not start within 30s:\n%s", d.stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return &daemon{cmd: dd.Cmd, addr: dd.Addr, stderr: dd.Stderr, done: dd.Done}
 }
 
 // execDaemon is the command that runs factcheckd on db with args, for a
@@ -347,7 +314,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	type running struct {
 		b   readmeBlock
 		cmd *exec.Cmd
-		out *syncBuffer
+		out *testdaemon.Buffer
 	}
 	var background []running
 	// The blocks run as in one terminal: what one exports (the tokens), the
@@ -363,7 +330,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		cmd.Dir = work
 		cmd.Env = env
 		if b.background {
-			out := &syncBuffer{}
+			out := &testdaemon.Buffer{}
 			cmd.Stdout, cmd.Stderr = out, out
 			// Its own process group, so stopping it stops grpcurl too.
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

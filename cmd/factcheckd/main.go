@@ -25,6 +25,11 @@
 //	                            calls per second each token may make, and
 //	                            the burst above it (default 50 and 100; a
 //	                            rate of 0 turns the limit off)
+//	--log-format FACTCHECK_LOG_FORMAT  text (default) or json
+//	--log-level                 debug, info (default), warn or error
+//
+// The log, on stderr, has a line per call. Lines go out together at most
+// 100 ms after they are logged, WARN and ERROR lines at once (logwriter.go).
 //
 // Every call but health checks and reflection needs a token. On a database
 // without reviewers, factcheckd creates the first admin (reviewers/admin):
