@@ -74,11 +74,11 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, w store.WriteInfo, in *store.Anno
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.newAnnotation(tx, in, artKey, art, w.Actor)
+	r, err := s.newAnnotation(tx, in, artKey, art, w.Actor, nil)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := insertAnnotation(tx, r, w); err != nil {
+	if _, err := insertAnnotation(tx, r, w, false); err != nil {
 		return nil, err
 	}
 	if err := appendChange(tx, w, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
@@ -91,7 +91,7 @@ func (s *Store) createAnnotation(tx *bbolt.Tx, w store.WriteInfo, in *store.Anno
 // stored under artKey: it resolves the anchor and the citations and fills in
 // the output-only fields, author (the creating actor) among them. It writes
 // nothing.
-func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte, art *recordpb.Article, author string) (*recordpb.Annotation, error) {
+func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte, art *recordpb.Article, author string, sources map[string]citedSource) (*recordpb.Annotation, error) {
 	if art.DeleteTime != nil {
 		return nil, deletedError(store.ArticleName(art.Id), "ARTICLE_DELETED", "annotate it")
 	}
@@ -105,7 +105,7 @@ func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte,
 	if r.Anchor, err = resolveAnchor(art, in.Anchor); err != nil {
 		return nil, err
 	}
-	if err := resolveCitations(tx, r); err != nil {
+	if err := resolveCitations(tx, r, sources); err != nil {
 		return nil, err
 	}
 	if r.State == int32(store.StateUnspecified) {
@@ -119,10 +119,11 @@ func (s *Store) newAnnotation(tx *bbolt.Tx, in *store.Annotation, artKey []byte,
 }
 
 // insertAnnotation stores a new annotation record as its revision 1, made
-// by the write w describes.
-func insertAnnotation(tx *bbolt.Tx, r *recordpb.Annotation, w store.WriteInfo) ([]byte, error) {
+// by the write w describes. uniqueChecked says the caller has looked up its
+// ID and external ID in this transaction already and found them free.
+func insertAnnotation(tx *bbolt.Tx, r *recordpb.Annotation, w store.WriteInfo, uniqueChecked bool) ([]byte, error) {
 	r.RevisionId = 1
-	key, err := insert(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) })
+	key, err := insertEntries(tx, bucketAnnotations, r, func(key []byte) []entry { return annotationEntries(key, r) }, !uniqueChecked)
 	if err != nil {
 		return nil, err
 	}
@@ -189,14 +190,22 @@ func anchorError(e *anchor.Error) *store.Error {
 }
 
 // resolveCitations checks that every cited source exists and records its
-// key, which the by-source index needs.
-func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation) error {
+// key, which the by-source index needs. sources, when not nil, remembers
+// the sources found for later calls in the same transaction: an import's
+// annotations cite the same few sources again and again. Only found sources
+// are remembered, since a later record of an import may create one.
+func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation, sources map[string]citedSource) error {
 	var vs []store.Violation
-	ids := tx.Bucket(bucketSourceIDs)
 	reason := "SOURCE_DELETED"
 	for i, c := range r.Citations {
-		key := ids.Get([]byte(c.SourceId))
-		if key == nil {
+		src, ok := sources[c.SourceId]
+		if !ok {
+			src = lookupSource(tx, c.SourceId)
+			if sources != nil && src.key != 0 {
+				sources[c.SourceId] = src
+			}
+		}
+		if src.key == 0 {
 			reason = "SOURCE_NOT_FOUND"
 			vs = append(vs, store.Violation{
 				Field:       fmt.Sprintf("citations[%d].source", i),
@@ -204,14 +213,14 @@ func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation) error {
 			})
 			continue
 		}
-		if isDeleted(tx, bucketSourcesDeleted, key) {
+		if src.deleted {
 			vs = append(vs, store.Violation{
 				Field:       fmt.Sprintf("citations[%d].source", i),
 				Description: store.SourceName(c.SourceId) + " is deleted: undelete it first, or cite another source",
 			})
 			continue
 		}
-		c.SourceKey = binary.BigEndian.Uint64(key)
+		c.SourceKey = src.key
 	}
 	if len(vs) == 0 {
 		return nil
@@ -222,6 +231,20 @@ func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation) error {
 	}
 	return &store.Error{Kind: store.ErrInvalidArgument, Reason: reason,
 		Message: strings.Join(msgs, "; "), Violations: vs}
+}
+
+// citedSource is what a citation needs to know of its source.
+type citedSource struct {
+	key     uint64 // 0: no such source (record keys start at 1)
+	deleted bool
+}
+
+func lookupSource(tx *bbolt.Tx, id string) citedSource {
+	key := tx.Bucket(bucketSourceIDs).Get([]byte(id))
+	if key == nil {
+		return citedSource{}
+	}
+	return citedSource{key: binary.BigEndian.Uint64(key), deleted: isDeleted(tx, bucketSourcesDeleted, key)}
 }
 
 // GetAnnotation implements store.Store.
@@ -337,7 +360,7 @@ func (s *Store) UpdateAnnotation(ctx context.Context, articleID, id, etag string
 		} else {
 			r.Anchor = old.Anchor // the computed fields are output only
 		}
-		if err := resolveCitations(tx, r); err != nil {
+		if err := resolveCitations(tx, r, nil); err != nil {
 			return err
 		}
 		if r.State == int32(store.StateUnspecified) {

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,7 +32,8 @@ func (s *Store) Import(ctx context.Context, recs []store.ImportRecord, opts stor
 	// After a commit this only reports that the transaction is closed.
 	defer func() { _ = tx.Rollback() }()
 
-	im := &importer{s: s, tx: tx, w: store.WriteInfoFrom(ctx), articles: map[string]*recordpb.Article{}, sourceIDs: map[string]string{}}
+	im := &importer{s: s, tx: tx, w: store.WriteInfoFrom(ctx), articles: map[string]*recordpb.Article{},
+		articleKeys: map[string][]byte{}, sourceIDs: map[string]string{}, sources: map[string]citedSource{}}
 	results := make([]store.ImportResult, len(recs))
 	failed := false
 	for i := range recs {
@@ -85,8 +87,14 @@ type importer struct {
 	// article would otherwise decode its whole text each.
 	articles   map[string]*recordpb.Article
 	cachedText int
-	// sourceIDs caches the IDs of sources named by URL.
+	// articleKeys caches the record keys of articles named by URL.
+	articleKeys map[string][]byte
+	// sourceIDs caches the IDs of sources named by URL, and sources what
+	// citations need of them, by ID.
 	sourceIDs map[string]string
+	sources   map[string]citedSource
+	// Only what exists is cached: a later record may create the rest, and
+	// nothing an import does deletes or renames.
 }
 
 // apply imports one record. A *store.Error comes back as an OutcomeFailed
@@ -131,7 +139,7 @@ func (im *importer) apply(rec *store.ImportRecord) (store.ImportResult, error) {
 
 func (im *importer) article(in *store.Article) (string, store.Outcome, error) {
 	if in.URL != "" {
-		if key := lookup(im.tx, bucketArticleURLs, bounded(in.URL)); key != nil {
+		if key := im.articleKey(in.URL); key != nil {
 			art, err := im.articleByKey(key)
 			if err != nil {
 				return "", 0, err
@@ -189,11 +197,13 @@ func (im *importer) annotation(in *store.AnnotationImport) (string, store.Outcom
 			return "", 0, err
 		}
 	}
-	r, err := im.s.newAnnotation(im.tx, &a, artKey, art, im.w.Actor)
+	r, err := im.s.newAnnotation(im.tx, &a, artKey, art, im.w.Actor, im.sources)
 	if err != nil {
 		return "", 0, err
 	}
-	if _, err := insertAnnotation(im.tx, r, im.w); err != nil {
+	// Its ID and external ID were looked up above (or by newID) and are
+	// free.
+	if _, err := insertAnnotation(im.tx, r, im.w, true); err != nil {
 		return "", 0, err
 	}
 	if err := appendChange(im.tx, im.w, annotationChange(store.ChangeCreated, nil, r, fromTimestamp(r.UpdateTime))); err != nil {
@@ -211,7 +221,7 @@ func (im *importer) parent(id, url string) ([]byte, *recordpb.Article, error) {
 		}
 	}
 	if url != "" {
-		if byURL = lookup(im.tx, bucketArticleURLs, bounded(url)); byURL == nil {
+		if byURL = im.articleKey(url); byURL == nil {
 			return nil, nil, &store.Error{Kind: store.ErrNotFound, Reason: "ARTICLE_NOT_FOUND",
 				Message: fmt.Sprintf("no article has url %q: import the article before its annotations, or name the parent as `articles/{article}`", url)}
 		}
@@ -234,6 +244,18 @@ func (im *importer) parent(id, url string) ([]byte, *recordpb.Article, error) {
 	}
 	art, err := im.articleByKey(key)
 	return key, art, err
+}
+
+// articleKey returns the record key of the article with the given URL, or nil.
+func (im *importer) articleKey(url string) []byte {
+	if key, ok := im.articleKeys[url]; ok {
+		return key
+	}
+	key := lookup(im.tx, bucketArticleURLs, bounded(url))
+	if key != nil {
+		im.articleKeys[url] = key
+	}
+	return key
 }
 
 // articleByKey decodes (once per call) the article under key.
@@ -267,7 +289,6 @@ func (im *importer) citations(cs []store.Citation, urls []string) ([]store.Citat
 	out := make([]store.Citation, len(cs))
 	copy(out, cs)
 	var vs []store.Violation
-	ids := im.tx.Bucket(bucketSourceIDs)
 	for i := range out {
 		// Named only for a violation: most citations have none.
 		field := func() string { return fmt.Sprintf("citations[%d].source", i) }
@@ -283,7 +304,7 @@ func (im *importer) citations(cs []store.Citation, urls []string) ([]store.Citat
 			out[i].SourceID = id
 			continue
 		}
-		if ids.Get([]byte(out[i].SourceID)) == nil {
+		if im.cited(out[i].SourceID).key == 0 {
 			vs = append(vs, store.Violation{Field: field(), Description: store.SourceName(out[i].SourceID) +
 				" does not exist: import the source before the annotations that cite it, or cite an existing one"})
 		}
@@ -314,7 +335,19 @@ func (im *importer) sourceIDByURL(url string) (string, error) {
 		return "", fmt.Errorf("source record %x: %w", key, err)
 	}
 	im.sourceIDs[url] = r.Id
+	im.sources[r.Id] = citedSource{key: binary.BigEndian.Uint64(key), deleted: isDeleted(im.tx, bucketSourcesDeleted, key)}
 	return r.Id, nil
+}
+
+// cited returns what citations need of the source with the given ID.
+func (im *importer) cited(id string) citedSource {
+	src, ok := im.sources[id]
+	if !ok {
+		if src = lookupSource(im.tx, id); src.key != 0 {
+			im.sources[id] = src
+		}
+	}
+	return src
 }
 
 // toCodePoints converts a span counted in unit to code points of text.

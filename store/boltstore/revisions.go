@@ -593,7 +593,7 @@ func (s *Store) RollbackAnnotation(ctx context.Context, articleID, id string, re
 		if r.Anchor, err = restoreAnchor(tx, artKey, art, old.GetAnchor(), store.AnnotationRevisionName(articleID, id, revisionID)); err != nil {
 			return err
 		}
-		if err := resolveCitations(tx, r); err != nil {
+		if err := resolveCitations(tx, r, nil); err != nil {
 			var se *store.Error
 			if errors.As(err, &se) {
 				// Valid when written; what changed since is the state

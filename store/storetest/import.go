@@ -379,6 +379,76 @@ func testImportExisting(t *testing.T, s store.Store) {
 	}
 }
 
+// testImportLookupsInOneCall: within one call, a reference to what a later
+// record creates fails until then and works after it, and a deleted
+// source fails by ID and by URL, however often the call names it. A store
+// may remember what it looked up, but only what exists.
+func testImportLookupsInOneCall(t *testing.T, s store.Store) {
+	h := harness{t, s}
+	gone := h.createSource(&store.Source{ID: "gone", URL: "https://evidence.example/gone"})
+	check(t, s.DeleteSource(ctx, gone.ID, ""))
+	withExt := func(r store.ImportRecord, ext string) store.ImportRecord {
+		r.Annotation.Annotation.ExternalID = ext
+		return r
+	}
+	res := h.imp(store.ImportOptions{},
+		articleRec("art-1", "https://news.example/1", claimText),
+		annRec("art-1", "", "Claim 01", "late"),
+		annRec("art-1", "", "Claim 01", "https://evidence.example/late"),
+		annRec("https://news.example/late", "", "Claim 01"),
+		sourceRec("late", "https://evidence.example/late"),
+		articleRec("", "https://news.example/late", claimText),
+		annRec("https://news.example/late", "", "Claim 02", "late"),
+		annRec("art-1", "", "Claim 03", "https://evidence.example/late", "late"),
+		annRec("art-1", "", "Claim 04", "gone"),
+		annRec("art-1", "", "Claim 04", "https://evidence.example/gone"),
+		annRec("art-1", "", "Claim 04", "late", "gone"),
+		withExt(annRec("art-1", "", "Claim 05"), "ext-1"),
+		withExt(annRec("art-1", "", "Claim 06"), "ext-1"),
+		annRec("art-1", "ann-7", "Claim 07"),
+		annRec("art-1", "ann-7", "Claim 08"),
+	)
+	if len(res) != 15 || res[5].Outcome != store.OutcomeCreated || res[11].Outcome != store.OutcomeCreated {
+		t.Fatalf("outcomes: %q", outcomes(res))
+	}
+	diffOutcomes(t, "lookups in one call", res,
+		"OUTCOME_CREATED articles/art-1",
+		"OUTCOME_FAILED SOURCE_NOT_FOUND",
+		"OUTCOME_FAILED SOURCE_NOT_FOUND",
+		"OUTCOME_FAILED ARTICLE_NOT_FOUND",
+		"OUTCOME_CREATED sources/late",
+		"OUTCOME_CREATED "+res[5].Name,
+		"OUTCOME_CREATED "+res[6].Name,
+		"OUTCOME_CREATED "+res[7].Name,
+		"OUTCOME_FAILED SOURCE_DELETED",
+		"OUTCOME_FAILED SOURCE_DELETED",
+		"OUTCOME_FAILED SOURCE_DELETED",
+		"OUTCOME_CREATED "+res[11].Name,
+		"OUTCOME_EXISTING "+res[11].Name,
+		"OUTCOME_CREATED articles/art-1/annotations/ann-7",
+		"OUTCOME_EXISTING articles/art-1/annotations/ann-7",
+	)
+	if t.Failed() {
+		return
+	}
+	wantViolation(t, res[10].Err, "citations[1].source")
+	late := h.getAnnotation(splitAnnotationName(t, res[6].Name))
+	if late.ArticleID != res[5].Name[len("articles/"):] || late.Citations[0].SourceID != "late" {
+		t.Errorf("annotation of the late article = %+v", late)
+	}
+	// The unique values an import wrote hold against later writes.
+	_, err := s.CreateAnnotation(ctx, &store.Annotation{ArticleID: "art-1", Anchor: store.Anchor{Exact: "Claim 09"}, ExternalID: "ext-1"})
+	wantErr(t, err, store.ErrAlreadyExists, "EXTERNAL_ID_ALREADY_EXISTS")
+	_, err = s.CreateAnnotation(ctx, &store.Annotation{ArticleID: "art-1", ID: "ann-7", Anchor: store.Anchor{Exact: "Claim 09"}})
+	wantErr(t, err, store.ErrAlreadyExists, "ANNOTATION_ALREADY_EXISTS")
+	cited, _, err := s.ListAnnotations(ctx, "", store.ListQuery{PageSize: 10,
+		Filter: parse(t, `citations.source = "sources/late"`, store.AnnotationFilterSchema)})
+	check(t, err)
+	if len(cited) != 2 {
+		t.Errorf("%d annotations cite sources/late, want 2", len(cited))
+	}
+}
+
 func testImportParentMismatch(t *testing.T, s store.Store) {
 	h := harness{t, s}
 	h.claimArticle("art-1")

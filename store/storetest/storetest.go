@@ -103,6 +103,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ImportRerun", testImportRerun},
 		{"ImportRequestIDs", testImportRequestIDs},
 		{"ImportExisting", testImportExisting},
+		{"ImportLookupsInOneCall", testImportLookupsInOneCall},
 		{"ImportParentMismatch", testImportParentMismatch},
 		{"ImportPositionUnits", testImportPositionUnits},
 		{"ImportCanceled", testImportCanceled},
