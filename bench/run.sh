@@ -261,22 +261,49 @@ goload() {
 }
 
 # ghzload SECTION MODE C SIZE REP NAMESFILE
+# The measured run goes through `factcheck-bench cpu`, which adds what ghz
+# does not report: its own CPU time and the server's over the run. ghz
+# shares the server's cores, so its cost per call bounds the ratios it
+# can show; the record gets both per call (client_cpu_us_per_op,
+# server_cpu_us_per_op) and the raw figures (cpu_run).
 ghzload() {
 	local section=$1 mode=$2 c=$3 size=$4 rep=$5 names=$6
-	local conns call data=()
+	local conns call req=()
 	conns=$(conns_for "$c")
 	case $mode in
-	health) call=grpc.health.v1.Health/Check data=(-d '{}') ;;
-	get) call=factcheck.v1.AnnotationService/GetAnnotation data=(-D "$names") ;;
-	list) call=factcheck.v1.AnnotationService/ListAnnotations data=(-d "{\"parent\":\"articles/-\",\"filter\":\"$LIST_FILTER\",\"pageSize\":50}") ;;
+	health) call=grpc.health.v1.Health/Check req=(-d '{}') ;;
+	get) call=factcheck.v1.AnnotationService/GetAnnotation req=(-D "$names") ;;
+	list) call=factcheck.v1.AnnotationService/ListAnnotations req=(-d "{\"parent\":\"articles/-\",\"filter\":\"$LIST_FILTER\",\"pageSize\":50}") ;;
 	esac
-	local out auth=(--metadata "{\"authorization\":\"Bearer $BENCH_TOKEN\"}")
+	local out cpu merged cpuf=$RUN/ghz-cpu.json auth=(--metadata "{\"authorization\":\"Bearer $BENCH_TOKEN\"}")
 	# A 1 s unmeasured warm-up, as the Go generator has.
-	"$BIN/ghz" --insecure --call "$call" "${auth[@]}" "${data[@]}" -c "$c" --connections "$conns" -z 1s "$ADDR" >/dev/null 2>&1 || true
-	out=$("$BIN/ghz" --insecure --call "$call" "${auth[@]}" "${data[@]}" -c "$c" --connections "$conns" -z "$GHZ_DUR" \
+	"$BIN/ghz" --insecure --call "$call" "${auth[@]}" "${req[@]}" -c "$c" --connections "$conns" -z 1s "$ADDR" >/dev/null 2>&1 || true
+	# A commit from before `factcheck-bench cpu` runs ghz bare.
+	local wrap=()
+	if bench_has cpu; then
+		rm -f "$cpuf"
+		wrap=("$BIN/factcheck-bench" cpu --pid "$SERVER_PID" --out "$cpuf" --)
+	fi
+	out=$("${wrap[@]}" "$BIN/ghz" --insecure --call "$call" "${auth[@]}" "${req[@]}" -c "$c" --connections "$conns" -z "$GHZ_DUR" \
 		--format json "$ADDR" 2>/dev/null | jq -c 'del(.details, .histogram)') || out='{}'
+	if ((${#wrap[@]})) && cpu=$(jq -ce . "$cpuf" 2>/dev/null) &&
+		merged=$(jq -c --argjson u "$cpu" 'def per($v): ($v / .count * 10 | round) / 10;
+			if (.count // 0) > 0 then
+				. + {client_cpu_us_per_op: per($u.client_cpu_us), cpu_run: $u}
+				+ (if $u.server_cpu_us != null then {server_cpu_us_per_op: per($u.server_cpu_us)} else {} end)
+			else . end' <<<"$out"); then
+		out=$merged
+	fi
 	record "$section" ghz "$mode" "" "$c" "$conns" "$size" "$rep" <<<"$out"
-	jq -r '"  ghz \(.options.call | split("/")[1]) c='"$c"': \(.rps | floor) calls/s"' <<<"$out" >&2 || true
+	jq -r '"  ghz \(.options.call | split("/")[1]) c='"$c"': \(.rps | floor) calls/s, CPU µs/call ghz \(.client_cpu_us_per_op // "?") server \(.server_cpu_us_per_op // "?")"' <<<"$out" >&2 || true
+}
+
+# bench_has SUBCOMMAND: whether the factcheck-bench measured has it (read
+# whole before grep, as in daemon_has_flag).
+bench_has() {
+	local help
+	help=$("$BIN/factcheck-bench" help 2>&1 || true)
+	grep -q -- "factcheck-bench $1 " <<<"$help"
 }
 
 # ---------------------------------------------------------------- sections

@@ -98,6 +98,10 @@ type loadResult struct {
 	MachineBusyCores float64 `json:"machine_busy_cores"`
 	OtherCores       float64 `json:"other_cores"`
 	StealPct         float64 `json:"steal_pct"`
+	// LoaderCPUPerOpUS is this load generator's own CPU time per measured
+	// call, the figure bench/run.sh also records for ghz: on shared cores
+	// it bounds the ratio of a costly call to a cheap one.
+	LoaderCPUPerOpUS float64 `json:"loader_cpu_us_per_op,omitempty"`
 }
 
 type opSummary struct {
@@ -472,6 +476,9 @@ func (t *target) run(ctx context.Context) (*loadResult, error) {
 	round2 := func(x float64) float64 { return math.Round(x*100) / 100 }
 	if selfOK && selfEndOK && wall > 0 {
 		res.LoaderCores = round2((selfEnd - selfStart).Seconds() / wall)
+		if res.Ops > 0 {
+			res.LoaderCPUPerOpUS = math.Round(float64((selfEnd-selfStart).Microseconds())/float64(res.Ops)*10) / 10
+		}
 	}
 	if machStart.ok && machEnd.ok && wall > 0 && machEnd.total > machStart.total {
 		const ticks = 100 // USER_HZ

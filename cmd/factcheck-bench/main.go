@@ -10,6 +10,7 @@
 //	factcheck-bench freeport
 //	factcheck-bench wait --addr 127.0.0.1:PORT [--timeout 30s]
 //	factcheck-bench report --in results.jsonl [--header machine.md]
+//	factcheck-bench cpu [--pid PID] [--out FILE] -- COMMAND [ARGS...]
 //
 // gen builds a realistic database (see corpus.go: ~3-4 KB articles, ~1 KB
 // annotations with citations, labels and a skewed mix of ratings and
@@ -44,6 +45,11 @@
 // server's health check until it answers SERVING. Both are for scripts.
 //
 // report turns the JSON lines bench/run.sh collects into markdown tables.
+//
+// cpu runs a command (bench/run.sh: ghz), its output passed through, and
+// writes as JSON the CPU time the command itself spent and, with --pid, the
+// CPU time that process (the server) spent meanwhile: what a load generator
+// that shares the server's cores costs.
 package main
 
 import (
@@ -85,6 +91,7 @@ const usage = `usage:
   factcheck-bench names --dataset FILE.json [-n 1000]
   factcheck-bench check --db FILE
   factcheck-bench report --in results.jsonl [--header machine.md]
+  factcheck-bench cpu [--pid PID] [--out FILE] -- COMMAND [ARGS...]
 Run a subcommand with -h for its flags.`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,6 +122,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runWait(ctx, args[1:], stderr)
 	case "report":
 		return runReport(args[1:], stdout, stderr)
+	case "cpu":
+		return runCPU(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -92,6 +92,20 @@ func TestGenAndLoad(t *testing.T) {
 			t.Errorf("%s: %+v", mode, res)
 		}
 	}
+	// The loader's CPU per call: enough calls for /proc's 10 ms ticks to
+	// see (the server runs in this process too, so each call costs both).
+	out.Reset()
+	if err := run(context.Background(), []string{"load", "--addr", lis.Addr().String(), "--mode", "health", "-c", "4",
+		"-d", "1m", "--n", "3000", "--warmup", "0s", "--json"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var res loadResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Ops != 3000 || res.LoaderCPUPerOpUS <= 0 || !strings.Contains(out.String(), `"loader_cpu_us_per_op":`) {
+		t.Errorf("loader CPU per call not measured: %s", out.String())
+	}
 	if err := run(context.Background(), []string{"names", "--dataset", db + ".json", "-n", "3"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,12 @@ type record struct {
 	load                    *loadResult
 	raw                     *rawResult
 	extra                   map[string]any
+
+	// clientCPU is the load generator's own CPU time per call, in µs. The
+	// has* flags tell a measured figure from one an older run never
+	// recorded (cpu is the server's, per call).
+	clientCPU            float64
+	hasCPU, hasClientCPU bool
 }
 
 // ghzReport is the part of ghz's --format json output the report reads.
@@ -101,6 +107,14 @@ func parseRecord(line []byte) (*record, error) {
 		}
 		r.raw = &rr
 		r.rps, r.p50, r.p90, r.p99 = rr.RecordsPerSec, rr.P50, rr.P90, rr.P99
+	}
+	switch r.Tool {
+	case "go":
+		_, r.hasCPU = num(r.extra, "server_cpu_us_per_op")
+		r.clientCPU, r.hasClientCPU = num(r.extra, "loader_cpu_us_per_op")
+	case "ghz": // added to ghz's own JSON by bench/run.sh, from factcheck-bench cpu
+		r.cpu, r.hasCPU = num(r.extra, "server_cpu_us_per_op")
+		r.clientCPU, r.hasClientCPU = num(r.extra, "client_cpu_us_per_op")
 	}
 	return &r, nil
 }
@@ -196,6 +210,14 @@ func (s stat) ms() string {
 	return msStr(s.med)
 }
 
+// us is a median CPU time in µs, or a dash when no run measured it.
+func (s stat) us() string {
+	if s.n == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", s.med)
+}
+
 func (s stat) ratio() string {
 	if s.n == 0 {
 		return "—"
@@ -274,6 +296,41 @@ func ratios(rs []*record, base func(*record) *record, f func(r, b *record) float
 	return statOf(xs)
 }
 
+// measured is the stat of f over the records that have the figure, so an
+// older run that lacks it shows as unmeasured rather than as zero.
+func measured(rs []*record, f func(*record) (float64, bool)) stat {
+	var xs []float64
+	for _, r := range rs {
+		if v, ok := f(r); ok {
+			xs = append(xs, v)
+		}
+	}
+	return statOf(xs)
+}
+
+func serverCPU(r *record) (float64, bool) { return r.cpu, r.hasCPU }
+func clientCPU(r *record) (float64, bool) { return r.clientCPU, r.hasClientCPU }
+
+// clientCeiling is, per repetition at concurrency c, the highest
+// Get÷Health throughput ratio that the load generator's own CPU leaves
+// possible on cores it shares with the server: were a Get to cost the
+// server no more than a health check, a Get would still cost
+// client_get + server_health against client_health + server_health for a
+// health check. rs holds one tool's runs.
+func clientCeiling(rs []*record, c int) stat {
+	var xs []float64
+	for _, g := range filter(rs, func(r *record) bool { return r.C == c && r.Mode == "get" }) {
+		h := find(rs, func(b *record) bool { return b.C == c && b.Rep == g.Rep && b.Mode == "health" })
+		if h == nil || !g.hasClientCPU || !h.hasClientCPU || !h.hasCPU {
+			continue
+		}
+		if d := g.clientCPU + h.cpu; d > 0 {
+			xs = append(xs, (h.clientCPU+h.cpu)/d)
+		}
+	}
+	return statOf(xs)
+}
+
 func find(recs []*record, keep func(*record) bool) *record {
 	for _, r := range recs {
 		if keep(r) {
@@ -310,15 +367,22 @@ func writeReport(w *mdWriter, recs []*record) {
 		size := reads[0].Size
 		w.printf("\n### Unary reads on %s annotations, against Health/Check on the same server\n\n", commas(float64(size)))
 		w.printf("Medians over %s (min–max in brackets); a ratio is taken against the Health/Check run of the same repetition, tool and concurrency, then the median of those is shown. Latencies in ms.\n", plural(len(sortedUnique(reads, func(r *record) int { return r.Rep })), "repetition"))
+		w.printf("\nServer CPU is factcheckd's user + system time per call (from /proc); client CPU is the load generator's own: the Go generator's over its measured window, ghz's over its whole measured process (its start-up and reflection included).")
+		if find(reads, func(r *record) bool { return r.hasClientCPU }) != nil {
+			w.printf(" Both run on the same cores, so once those are busy a call costs the sum, and the Get÷Health ratio cannot exceed (client CPU per Health + server CPU per Health) ÷ (client CPU per Get + server CPU per Health) even if a Get cost the server no more than a health check. The lines under each table give that ceiling, per repetition then the median. It assumes the cores are the bottleneck and equally free in both runs (other load near 0), as with many calls in flight (c=16, 64); at c=1 calls also wait on wake-ups that cost neither process, which leaves more room than it shows.")
+		} else {
+			w.printf(" This run did not record the load generators' CPU.")
+		}
+		w.printf("\n")
 		for _, tool := range []string{"go", "ghz"} {
 			rs := filter(reads, func(r *record) bool { return r.Tool == tool })
 			if len(rs) == 0 {
 				continue
 			}
 			if tool == "go" {
-				w.printf("\n**factcheck-bench load** (closed loop, Go):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | server CPU µs/call | other load (cores) | errors |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+				w.printf("\n**factcheck-bench load** (closed loop, Go):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | server CPU µs/call | client CPU µs/call | other load (cores) | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 			} else {
-				w.printf("\n**ghz v0.120.0** (limits itself on 2 cores: compare ratios, not absolute rates):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | errors | calls ghz cut off at its end |\n|---|---|---|---|---|---|---|---|---|---|\n")
+				w.printf("\n**ghz v0.120.0** (limits itself on 2 cores: compare ratios, not absolute rates):\n\n| call | c | conns | calls/s | p50 | p90 | p99 | ratio to Health/Check | server CPU µs/call | client CPU µs/call | errors | calls ghz cut off at its end |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 			}
 			for _, c := range sortedUnique(rs, func(r *record) int { return r.C }) {
 				for _, mode := range []string{"health", "get", "list"} {
@@ -334,9 +398,9 @@ func writeReport(w *mdWriter, recs []*record) {
 						field(g, func(r *record) float64 { return r.p50 }).ms(),
 						field(g, func(r *record) float64 { return r.p90 }).ms(),
 						field(g, func(r *record) float64 { return r.p99 }).ms(), ratio.ratio())
+					line += fmt.Sprintf(" %s | %s |", measured(g, serverCPU).us(), measured(g, clientCPU).us())
 					if tool == "go" {
-						line += fmt.Sprintf(" %.0f | %.2f |", field(g, func(r *record) float64 { return r.cpu }).med,
-							field(g, func(r *record) float64 { return r.other }).med)
+						line += fmt.Sprintf(" %.2f |", field(g, func(r *record) float64 { return r.other }).med)
 					}
 					line += fmt.Sprintf(" %d |", errsOf(g))
 					if tool == "ghz" {
@@ -348,6 +412,36 @@ func writeReport(w *mdWriter, recs []*record) {
 					}
 					w.printf("%s\n", line)
 				}
+			}
+			var ceilings []string
+			for _, c := range sortedUnique(rs, func(r *record) int { return r.C }) {
+				ceil := clientCeiling(rs, c)
+				if ceil.n == 0 {
+					continue
+				}
+				get := filter(rs, func(r *record) bool { return r.C == c && r.Mode == "get" })
+				health := filter(rs, func(r *record) bool { return r.C == c && r.Mode == "health" })
+				ratio := ratios(get, func(r *record) *record {
+					return find(health, func(b *record) bool { return b.Rep == r.Rep })
+				}, func(r, b *record) float64 { return r.rps / b.rps })
+				var notes []string
+				if ceil.n > 1 {
+					notes = append(notes, fmt.Sprintf("range %.2f–%.2f over %s", ceil.lo, ceil.hi, plural(ceil.n, "repetition")))
+				}
+				switch {
+				case ratio.n == 0:
+					notes = append(notes, "measured ratio —")
+				case ratio.n == 1:
+					notes = append(notes, fmt.Sprintf("measured ratio %.2f", ratio.med))
+				default:
+					notes = append(notes, fmt.Sprintf("measured ratio %.2f, range %.2f–%.2f", ratio.med, ratio.lo, ratio.hi))
+				}
+				notes = append(notes, fmt.Sprintf("server CPU per call Get %s µs vs Health %s µs", measured(get, serverCPU).us(), measured(health, serverCPU).us()))
+				ceilings = append(ceilings, fmt.Sprintf("- Highest Get÷Health ratio this client allows at c=%d, even with a Get that cost the server no more than a health check: %.2f (%s)",
+					c, ceil.med, strings.Join(notes, "; ")))
+			}
+			if len(ceilings) > 0 {
+				w.printf("\n%s\n", strings.Join(ceilings, "\n"))
 			}
 		}
 		var verdicts []string
