@@ -131,6 +131,8 @@ type importRun struct {
 	ctx    context.Context
 	opts   store.ImportOptions
 	atomic bool
+	// batch answers a chunk's results in ImportResults messages.
+	batch bool
 	// caller is who imports: the states its annotation records may have
 	// depend on its role.
 	caller *caller
@@ -175,6 +177,7 @@ func (s *bulkService) Import(stream factcheckv1.BulkService_ImportServer) error 
 	run := &importRun{
 		s: s, stream: stream, ctx: ctx, caller: callerFrom(ctx),
 		atomic: opts.GetMode() == factcheckv1.ImportOptions_MODE_ATOMIC,
+		batch:  opts.GetBatchResults(),
 		opts:   store.ImportOptions{AllOrNothing: opts.GetMode() == factcheckv1.ImportOptions_MODE_ATOMIC, DryRun: opts.GetValidateOnly()},
 		queue:  newBudget(queueBytes),
 	}
@@ -285,8 +288,42 @@ func (run *importRun) answer(msgs []*factcheckv1.ImportResponse) error {
 	}
 }
 
-func resultResponse(r *factcheckv1.ImportResult) *factcheckv1.ImportResponse {
-	return &factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Result{Result: r}}
+// maxResultsBytes bounds one ImportResults message, well under the 4 MiB a
+// gRPC client accepts by default: a chunk of failures, each with its
+// details, can be larger.
+var maxResultsBytes = 1 << 20
+
+// answerResults queues rs, then the progress: one message per result, or
+// with batch_results as few ImportResults messages as maxResultsBytes
+// allows.
+func (run *importRun) answerResults(rs []*factcheckv1.ImportResult) error {
+	if !run.batch {
+		msgs := make([]*factcheckv1.ImportResponse, 0, len(rs)+1)
+		for _, r := range rs {
+			msgs = append(msgs, &factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Result{Result: r}})
+		}
+		return run.answer(append(msgs, run.progressResponse()))
+	}
+	var msgs []*factcheckv1.ImportResponse
+	for len(rs) > 0 {
+		// A result without a status is its index, outcome and name: no
+		// need to ask proto for those sizes.
+		n, size := 0, 0
+		for ; n < len(rs); n++ {
+			r := 24 + len(rs[n].GetName())
+			if st := rs[n].GetStatus(); st != nil {
+				r += proto.Size(st)
+			}
+			if n > 0 && size+r > maxResultsBytes {
+				break
+			}
+			size += r
+		}
+		msgs = append(msgs, &factcheckv1.ImportResponse{Response: &factcheckv1.ImportResponse_Results{
+			Results: &factcheckv1.ImportResults{Results: rs[:n:n]}}})
+		rs = rs[n:]
+	}
+	return run.answer(append(msgs, run.progressResponse()))
 }
 
 func (run *importRun) progressResponse() *factcheckv1.ImportResponse {
@@ -395,14 +432,14 @@ func (run *importRun) commit(chunk []pending) error {
 	}
 	var committed int64
 	j := 0
-	msgs := make([]*factcheckv1.ImportResponse, 0, len(chunk)+1)
+	out := make([]*factcheckv1.ImportResult, 0, len(chunk))
 	for _, p := range chunk {
 		res := run.result(p, results, &j)
 		switch res.GetOutcome() {
 		case factcheckv1.ImportResult_OUTCOME_CREATED, factcheckv1.ImportResult_OUTCOME_EXISTING:
 			committed++
 		}
-		msgs = append(msgs, resultResponse(res))
+		out = append(out, res)
 		if run.opts.DryRun && res.GetOutcome() == factcheckv1.ImportResult_OUTCOME_CREATED && p.rec.Annotation == nil &&
 			run.carryBytes+p.size <= dryRunCarryBytes {
 			run.carry = append(run.carry, p.rec)
@@ -412,7 +449,7 @@ func (run *importRun) commit(chunk []pending) error {
 	if !run.opts.DryRun {
 		run.committed += committed
 	}
-	return run.answer(append(msgs, run.progressResponse()))
+	return run.answerResults(out)
 }
 
 // result makes the answer for p: its validation failure, or the store's
@@ -503,14 +540,10 @@ func (run *importRun) commitAtomic(all []pending) error {
 		}
 		run.wrote = false
 	}
-	msgs := make([]*factcheckv1.ImportResponse, 0, len(out)+1)
-	for _, r := range out {
-		msgs = append(msgs, resultResponse(r))
-	}
 	if run.wrote && !opts.DryRun {
 		run.committed = run.created + run.existing
 	}
-	return run.answer(append(msgs, run.progressResponse()))
+	return run.answerResults(out)
 }
 
 func summaryResponse(s *factcheckv1.ImportSummary) *factcheckv1.ImportResponse {

@@ -247,8 +247,13 @@ func importOnce(b *testing.B, dir string, msgs [][]*factcheckv1.ImportRecord, da
 		b.Fatal(err)
 	}
 	go func() {
-		for _, m := range msgs {
-			if err := stream.Send(&factcheckv1.ImportRequest{Records: m}); err != nil {
+		for i, m := range msgs {
+			req := &factcheckv1.ImportRequest{Records: m}
+			if i == 0 {
+				// As the CLI imports.
+				req.Options = &factcheckv1.ImportOptions{BatchResults: true}
+			}
+			if err := stream.Send(req); err != nil {
 				return
 			}
 		}
@@ -265,11 +270,13 @@ func importOnce(b *testing.B, dir string, msgs [][]*factcheckv1.ImportRecord, da
 			b.Fatal(err)
 		}
 		switch r := resp.GetResponse().(type) {
-		case *factcheckv1.ImportResponse_Result:
-			if r.Result.GetOutcome() == factcheckv1.ImportResult_OUTCOME_CREATED {
-				created++
-			} else if r.Result.GetOutcome() == factcheckv1.ImportResult_OUTCOME_FAILED {
-				b.Fatalf("record %d failed: %v", r.Result.GetIndex(), r.Result.GetStatus())
+		case *factcheckv1.ImportResponse_Results:
+			for _, res := range r.Results.GetResults() {
+				if res.GetOutcome() == factcheckv1.ImportResult_OUTCOME_CREATED {
+					created++
+				} else if res.GetOutcome() == factcheckv1.ImportResult_OUTCOME_FAILED {
+					b.Fatalf("record %d failed: %v", res.GetIndex(), res.GetStatus())
+				}
 			}
 		case *factcheckv1.ImportResponse_Progress:
 			chunks++

@@ -26,8 +26,11 @@ type importRun struct {
 	results  []*factcheckv1.ImportResult
 	progress []*factcheckv1.ImportProgress
 	summary  *factcheckv1.ImportSummary
-	// order records the kind of each response: 'r', 'p' or 's'.
+	// order records the kind of each response: 'r', 'p', 's', or 'b' for
+	// ImportResults.
 	order string
+	// batches holds the number of results of each ImportResults.
+	batches []int
 }
 
 // outcomes lists the results as "OUTCOME name-or-reason".
@@ -99,6 +102,10 @@ func readImport(stream factcheckv1.BulkService_ImportClient) (*importRun, error)
 		case *factcheckv1.ImportResponse_Result:
 			run.results = append(run.results, r.Result)
 			run.order += "r"
+		case *factcheckv1.ImportResponse_Results:
+			run.results = append(run.results, r.Results.GetResults()...)
+			run.batches = append(run.batches, len(r.Results.GetResults()))
+			run.order += "b"
 		case *factcheckv1.ImportResponse_Progress:
 			run.progress = append(run.progress, r.Progress)
 			run.order += "p"
@@ -292,6 +299,66 @@ func TestImportBrokenRecords(t *testing.T) {
 	list, err := e.annotations.ListAnnotations(ctxT(t), &factcheckv1.ListAnnotationsRequest{Parent: "articles/-"})
 	if err != nil || len(list.GetAnnotations()) != 1 {
 		t.Errorf("ListAnnotations = %d, %v; want the one good annotation", len(list.GetAnnotations()), err)
+	}
+}
+
+// TestImportBatchResults: batch_results answers exactly what one message per
+// result does, in ImportResults messages, in every mode.
+func TestImportBatchResults(t *testing.T) {
+	records := func() [][]*factcheckv1.ImportRecord {
+		noClaim := annImport("articles/first", "Claim 01")
+		noClaim.GetAnnotation().GetAnnotation().Claim = nil
+		var good []*factcheckv1.ImportRecord
+		for i := range 6 {
+			a := annImport("articles/first", fmt.Sprintf("Claim %02d", i+2))
+			a.GetAnnotation().GetAnnotation().Name = fmt.Sprintf("articles/first/annotations/a-%d", i)
+			good = append(good, a)
+		}
+		return [][]*factcheckv1.ImportRecord{
+			{artRec("articles/first", newsURL1, claimsText), srcRec("sources/ev-1", evURL1), noClaim},
+			append(good, annImport("articles/first", "Nowhere said"), annImport("articles/nope", "Claim 04")),
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		opts *factcheckv1.ImportOptions
+	}{
+		{"partial", &factcheckv1.ImportOptions{}},
+		{"atomic", &factcheckv1.ImportOptions{Mode: factcheckv1.ImportOptions_MODE_ATOMIC}},
+		{"validate only", &factcheckv1.ImportOptions{ValidateOnly: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer server.SetImportChunk(4, 4<<20)()
+			one := newEnv(t).mustImport(t, tc.opts, records()...)
+			batched := proto.CloneOf(tc.opts)
+			batched.BatchResults = true
+			got := newEnv(t).mustImport(t, batched, records()...)
+			if strings.ContainsRune(got.order, 'r') || !strings.ContainsRune(got.order, 'b') || !strings.HasSuffix(got.order, "ps") {
+				t.Errorf("batched answers came as %q, want ImportResults, each chunk's before its progress", got.order)
+			}
+			if d := cmp.Diff(one.results, got.results, protocmp.Transform()); d != "" {
+				t.Errorf("batched results differ from one per message (-one +batched):\n%s", d)
+			}
+			if !proto.Equal(one.summary, got.summary) || len(one.progress) != len(got.progress) {
+				t.Errorf("summary %v and %d progress messages, want %v and %d", got.summary, len(got.progress), one.summary, len(one.progress))
+			}
+		})
+	}
+
+	// A chunk's results beyond the size limit go out in several messages.
+	defer server.SetMaxResultsBytes(600)()
+	var broken []*factcheckv1.ImportRecord
+	for i := range 20 {
+		broken = append(broken, annImport("articles/nope", fmt.Sprintf("Claim %02d", i)))
+	}
+	run := newEnv(t).mustImport(t, &factcheckv1.ImportOptions{BatchResults: true}, broken)
+	if len(run.batches) < 3 || run.order != strings.Repeat("b", len(run.batches))+"ps" {
+		t.Errorf("20 failures under a 600-byte limit came as %q (batches of %v), want several ImportResults, then the progress", run.order, run.batches)
+	}
+	for i, r := range run.results {
+		if reasonOf(r) != "ARTICLE_NOT_FOUND" {
+			t.Errorf("result %d: %v", i, r)
+		}
 	}
 }
 

@@ -7,3 +7,11 @@ func SetImportChunk(records, bytes int) (restore func()) {
 	importChunkRecords, importChunkBytes = records, bytes
 	return func() { importChunkRecords, importChunkBytes = r, b }
 }
+
+// SetMaxResultsBytes changes the size limit of an ImportResults message until
+// the returned function restores it.
+func SetMaxResultsBytes(n int) (restore func()) {
+	old := maxResultsBytes
+	maxResultsBytes = n
+	return func() { maxResultsBytes = old }
+}

@@ -222,7 +222,8 @@ func (a *app) runImport(ctx context.Context, file string, f importFlags) error {
 	if f.atomic {
 		mode = factcheckv1.ImportOptions_MODE_ATOMIC
 	}
-	opts := &factcheckv1.ImportOptions{Mode: mode, ValidateOnly: f.validateOnly}
+	// The CLI wants every result but not a message for each.
+	opts := &factcheckv1.ImportOptions{Mode: mode, ValidateOnly: f.validateOnly, BatchResults: true}
 
 	start := time.Now()
 	prog := a.startProgress(f.progress, importMeter(name, size, &c))
@@ -428,23 +429,30 @@ func receive(stream factcheckv1.BulkService_ImportClient, lines *lineMap, c *cou
 			return summary, err
 		}
 		switch r := resp.GetResponse().(type) {
-		case *factcheckv1.ImportResponse_Result:
-			res := r.Result
-			line := lines.line(res.GetIndex())
-			switch res.GetOutcome() {
-			case factcheckv1.ImportResult_OUTCOME_CREATED:
-				c.created.Add(1)
-			case factcheckv1.ImportResult_OUTCOME_EXISTING:
-				c.existing.Add(1)
-			case factcheckv1.ImportResult_OUTCOME_ROLLED_BACK:
-				c.rolledBack.Add(1)
-			default:
-				c.failed.Add(1)
-				idx := res.GetIndex()
-				rep.remote(failure{Line: line, Index: &idx, problem: problemFromProto(res.GetStatus())})
+		case *factcheckv1.ImportResponse_Results:
+			for _, res := range r.Results.GetResults() {
+				tally(res, lines, c, rep)
 			}
+		case *factcheckv1.ImportResponse_Result:
+			tally(r.Result, lines, c, rep)
 		case *factcheckv1.ImportResponse_Summary:
 			summary = r.Summary
 		}
+	}
+}
+
+// tally counts one record's result, and reports it when it failed.
+func tally(res *factcheckv1.ImportResult, lines *lineMap, c *counts, rep *reporter) {
+	switch res.GetOutcome() {
+	case factcheckv1.ImportResult_OUTCOME_CREATED:
+		c.created.Add(1)
+	case factcheckv1.ImportResult_OUTCOME_EXISTING:
+		c.existing.Add(1)
+	case factcheckv1.ImportResult_OUTCOME_ROLLED_BACK:
+		c.rolledBack.Add(1)
+	default:
+		c.failed.Add(1)
+		idx := res.GetIndex()
+		rep.remote(failure{Line: lines.line(idx), Index: &idx, problem: problemFromProto(res.GetStatus())})
 	}
 }

@@ -260,7 +260,7 @@ func (x ImportResult_Outcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportResult_Outcome.Descriptor instead.
 func (ImportResult_Outcome) EnumDescriptor() ([]byte, []int) {
-	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{5, 0}
+	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{6, 0}
 }
 
 // ImportRequest is one message of a BulkService.Import stream.
@@ -331,7 +331,12 @@ type ImportOptions struct {
 	// request_id or external_id repeated in different chunks is reported as
 	// created both times, where a real import would report the second as
 	// existing.
-	ValidateOnly  bool `protobuf:"varint,2,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	ValidateOnly bool `protobuf:"varint,2,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// Optional. Answer the results of each chunk together, in ImportResponse
+	// results (each message up to 1 MiB), rather than one ImportResponse
+	// result per record. The results and their order are the same; a long
+	// import costs both sides far fewer messages.
+	BatchResults  bool `protobuf:"varint,3,opt,name=batch_results,json=batchResults,proto3" json:"batch_results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -376,6 +381,13 @@ func (x *ImportOptions) GetMode() ImportOptions_Mode {
 func (x *ImportOptions) GetValidateOnly() bool {
 	if x != nil {
 		return x.ValidateOnly
+	}
+	return false
+}
+
+func (x *ImportOptions) GetBatchResults() bool {
+	if x != nil {
+		return x.BatchResults
 	}
 	return false
 }
@@ -582,6 +594,7 @@ type ImportResponse struct {
 	//	*ImportResponse_Result
 	//	*ImportResponse_Progress
 	//	*ImportResponse_Summary
+	//	*ImportResponse_Results
 	Response      isImportResponse_Response `protobuf_oneof:"response"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -651,6 +664,15 @@ func (x *ImportResponse) GetSummary() *ImportSummary {
 	return nil
 }
 
+func (x *ImportResponse) GetResults() *ImportResults {
+	if x != nil {
+		if x, ok := x.Response.(*ImportResponse_Results); ok {
+			return x.Results
+		}
+	}
+	return nil
+}
+
 type isImportResponse_Response interface {
 	isImportResponse_Response()
 }
@@ -670,11 +692,65 @@ type ImportResponse_Summary struct {
 	Summary *ImportSummary `protobuf:"bytes,3,opt,name=summary,proto3,oneof"`
 }
 
+type ImportResponse_Results struct {
+	// The outcomes of consecutive records, in record order (with
+	// ImportOptions.batch_results).
+	Results *ImportResults `protobuf:"bytes,4,opt,name=results,proto3,oneof"`
+}
+
 func (*ImportResponse_Result) isImportResponse_Response() {}
 
 func (*ImportResponse_Progress) isImportResponse_Response() {}
 
 func (*ImportResponse_Summary) isImportResponse_Response() {}
+
+func (*ImportResponse_Results) isImportResponse_Response() {}
+
+// ImportResults is the outcomes of consecutive records of an import.
+type ImportResults struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The outcomes, in record order.
+	Results       []*ImportResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportResults) Reset() {
+	*x = ImportResults{}
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportResults) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportResults) ProtoMessage() {}
+
+func (x *ImportResults) ProtoReflect() protoreflect.Message {
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportResults.ProtoReflect.Descriptor instead.
+func (*ImportResults) Descriptor() ([]byte, []int) {
+	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ImportResults) GetResults() []*ImportResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
 
 // ImportResult is the outcome of one imported record.
 type ImportResult struct {
@@ -699,7 +775,7 @@ type ImportResult struct {
 
 func (x *ImportResult) Reset() {
 	*x = ImportResult{}
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[5]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +787,7 @@ func (x *ImportResult) String() string {
 func (*ImportResult) ProtoMessage() {}
 
 func (x *ImportResult) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[5]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +800,7 @@ func (x *ImportResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResult.ProtoReflect.Descriptor instead.
 func (*ImportResult) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{5}
+	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ImportResult) GetIndex() int64 {
@@ -772,7 +848,7 @@ type ImportProgress struct {
 
 func (x *ImportProgress) Reset() {
 	*x = ImportProgress{}
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[6]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +860,7 @@ func (x *ImportProgress) String() string {
 func (*ImportProgress) ProtoMessage() {}
 
 func (x *ImportProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[6]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +873,7 @@ func (x *ImportProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProgress.ProtoReflect.Descriptor instead.
 func (*ImportProgress) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{6}
+	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ImportProgress) GetReceived() int64 {
@@ -841,7 +917,7 @@ type ImportSummary struct {
 
 func (x *ImportSummary) Reset() {
 	*x = ImportSummary{}
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[7]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +929,7 @@ func (x *ImportSummary) String() string {
 func (*ImportSummary) ProtoMessage() {}
 
 func (x *ImportSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[7]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +942,7 @@ func (x *ImportSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportSummary.ProtoReflect.Descriptor instead.
 func (*ImportSummary) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{7}
+	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportSummary) GetReceived() int64 {
@@ -926,7 +1002,7 @@ type ExportRequest struct {
 
 func (x *ExportRequest) Reset() {
 	*x = ExportRequest{}
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[8]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -938,7 +1014,7 @@ func (x *ExportRequest) String() string {
 func (*ExportRequest) ProtoMessage() {}
 
 func (x *ExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[8]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -951,7 +1027,7 @@ func (x *ExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
 func (*ExportRequest) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{8}
+	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ExportRequest) GetParent() string {
@@ -998,7 +1074,7 @@ type ExportResponse struct {
 
 func (x *ExportResponse) Reset() {
 	*x = ExportResponse{}
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[9]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1086,7 @@ func (x *ExportResponse) String() string {
 func (*ExportResponse) ProtoMessage() {}
 
 func (x *ExportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_factcheck_v1_bulk_proto_msgTypes[9]
+	mi := &file_factcheck_v1_bulk_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1099,7 @@ func (x *ExportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportResponse.ProtoReflect.Descriptor instead.
 func (*ExportResponse) Descriptor() ([]byte, []int) {
-	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{9}
+	return file_factcheck_v1_bulk_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ExportResponse) GetItem() isExportResponse_Item {
@@ -1076,10 +1152,11 @@ const file_factcheck_v1_bulk_proto_rawDesc = "" +
 	"\x17factcheck/v1/bulk.proto\x12\ffactcheck.v1\x1a\x1dfactcheck/v1/annotation.proto\x1a\x1afactcheck/v1/article.proto\x1a\x19factcheck/v1/source.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x17google/rpc/status.proto\"|\n" +
 	"\rImportRequest\x125\n" +
 	"\aoptions\x18\x01 \x01(\v2\x1b.factcheck.v1.ImportOptionsR\aoptions\x124\n" +
-	"\arecords\x18\x02 \x03(\v2\x1a.factcheck.v1.ImportRecordR\arecords\"\xab\x01\n" +
+	"\arecords\x18\x02 \x03(\v2\x1a.factcheck.v1.ImportRecordR\arecords\"\xd0\x01\n" +
 	"\rImportOptions\x124\n" +
 	"\x04mode\x18\x01 \x01(\x0e2 .factcheck.v1.ImportOptions.ModeR\x04mode\x12#\n" +
-	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\"?\n" +
+	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\x12#\n" +
+	"\rbatch_results\x18\x03 \x01(\bR\fbatchResults\"?\n" +
 	"\x04Mode\x12\x14\n" +
 	"\x10MODE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fMODE_PARTIAL\x10\x01\x12\x0f\n" +
@@ -1098,13 +1175,16 @@ const file_factcheck_v1_bulk_proto_rawDesc = "" +
 	"\n" +
 	"annotation\x18\x02 \x01(\v2\x18.factcheck.v1.AnnotationR\n" +
 	"annotation\x12?\n" +
-	"\rposition_unit\x18\x03 \x01(\x0e2\x1a.factcheck.v1.PositionUnitR\fpositionUnit\"\xc7\x01\n" +
+	"\rposition_unit\x18\x03 \x01(\x0e2\x1a.factcheck.v1.PositionUnitR\fpositionUnit\"\x80\x02\n" +
 	"\x0eImportResponse\x124\n" +
 	"\x06result\x18\x01 \x01(\v2\x1a.factcheck.v1.ImportResultH\x00R\x06result\x12:\n" +
 	"\bprogress\x18\x02 \x01(\v2\x1c.factcheck.v1.ImportProgressH\x00R\bprogress\x127\n" +
-	"\asummary\x18\x03 \x01(\v2\x1b.factcheck.v1.ImportSummaryH\x00R\asummaryB\n" +
+	"\asummary\x18\x03 \x01(\v2\x1b.factcheck.v1.ImportSummaryH\x00R\asummary\x127\n" +
+	"\aresults\x18\x04 \x01(\v2\x1b.factcheck.v1.ImportResultsH\x00R\aresultsB\n" +
 	"\n" +
-	"\bresponse\"\x9e\x02\n" +
+	"\bresponse\"E\n" +
+	"\rImportResults\x124\n" +
+	"\aresults\x18\x01 \x03(\v2\x1a.factcheck.v1.ImportResultR\aresults\"\x9e\x02\n" +
 	"\fImportResult\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12*\n" +
@@ -1162,7 +1242,7 @@ func file_factcheck_v1_bulk_proto_rawDescGZIP() []byte {
 }
 
 var file_factcheck_v1_bulk_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_factcheck_v1_bulk_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_factcheck_v1_bulk_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_factcheck_v1_bulk_proto_goTypes = []any{
 	(PositionUnit)(0),         // 0: factcheck.v1.PositionUnit
 	(Format)(0),               // 1: factcheck.v1.Format
@@ -1173,43 +1253,46 @@ var file_factcheck_v1_bulk_proto_goTypes = []any{
 	(*ImportRecord)(nil),      // 6: factcheck.v1.ImportRecord
 	(*AnnotationImport)(nil),  // 7: factcheck.v1.AnnotationImport
 	(*ImportResponse)(nil),    // 8: factcheck.v1.ImportResponse
-	(*ImportResult)(nil),      // 9: factcheck.v1.ImportResult
-	(*ImportProgress)(nil),    // 10: factcheck.v1.ImportProgress
-	(*ImportSummary)(nil),     // 11: factcheck.v1.ImportSummary
-	(*ExportRequest)(nil),     // 12: factcheck.v1.ExportRequest
-	(*ExportResponse)(nil),    // 13: factcheck.v1.ExportResponse
-	(*Article)(nil),           // 14: factcheck.v1.Article
-	(*Source)(nil),            // 15: factcheck.v1.Source
-	(*Annotation)(nil),        // 16: factcheck.v1.Annotation
-	(*status.Status)(nil),     // 17: google.rpc.Status
-	(*structpb.Struct)(nil),   // 18: google.protobuf.Struct
+	(*ImportResults)(nil),     // 9: factcheck.v1.ImportResults
+	(*ImportResult)(nil),      // 10: factcheck.v1.ImportResult
+	(*ImportProgress)(nil),    // 11: factcheck.v1.ImportProgress
+	(*ImportSummary)(nil),     // 12: factcheck.v1.ImportSummary
+	(*ExportRequest)(nil),     // 13: factcheck.v1.ExportRequest
+	(*ExportResponse)(nil),    // 14: factcheck.v1.ExportResponse
+	(*Article)(nil),           // 15: factcheck.v1.Article
+	(*Source)(nil),            // 16: factcheck.v1.Source
+	(*Annotation)(nil),        // 17: factcheck.v1.Annotation
+	(*status.Status)(nil),     // 18: google.rpc.Status
+	(*structpb.Struct)(nil),   // 19: google.protobuf.Struct
 }
 var file_factcheck_v1_bulk_proto_depIdxs = []int32{
 	5,  // 0: factcheck.v1.ImportRequest.options:type_name -> factcheck.v1.ImportOptions
 	6,  // 1: factcheck.v1.ImportRequest.records:type_name -> factcheck.v1.ImportRecord
 	2,  // 2: factcheck.v1.ImportOptions.mode:type_name -> factcheck.v1.ImportOptions.Mode
-	14, // 3: factcheck.v1.ImportRecord.article:type_name -> factcheck.v1.Article
-	15, // 4: factcheck.v1.ImportRecord.source:type_name -> factcheck.v1.Source
+	15, // 3: factcheck.v1.ImportRecord.article:type_name -> factcheck.v1.Article
+	16, // 4: factcheck.v1.ImportRecord.source:type_name -> factcheck.v1.Source
 	7,  // 5: factcheck.v1.ImportRecord.annotation:type_name -> factcheck.v1.AnnotationImport
-	16, // 6: factcheck.v1.AnnotationImport.annotation:type_name -> factcheck.v1.Annotation
+	17, // 6: factcheck.v1.AnnotationImport.annotation:type_name -> factcheck.v1.Annotation
 	0,  // 7: factcheck.v1.AnnotationImport.position_unit:type_name -> factcheck.v1.PositionUnit
-	9,  // 8: factcheck.v1.ImportResponse.result:type_name -> factcheck.v1.ImportResult
-	10, // 9: factcheck.v1.ImportResponse.progress:type_name -> factcheck.v1.ImportProgress
-	11, // 10: factcheck.v1.ImportResponse.summary:type_name -> factcheck.v1.ImportSummary
-	17, // 11: factcheck.v1.ImportResult.status:type_name -> google.rpc.Status
-	3,  // 12: factcheck.v1.ImportResult.outcome:type_name -> factcheck.v1.ImportResult.Outcome
-	1,  // 13: factcheck.v1.ExportRequest.format:type_name -> factcheck.v1.Format
-	6,  // 14: factcheck.v1.ExportResponse.record:type_name -> factcheck.v1.ImportRecord
-	18, // 15: factcheck.v1.ExportResponse.document:type_name -> google.protobuf.Struct
-	4,  // 16: factcheck.v1.BulkService.Import:input_type -> factcheck.v1.ImportRequest
-	12, // 17: factcheck.v1.BulkService.Export:input_type -> factcheck.v1.ExportRequest
-	8,  // 18: factcheck.v1.BulkService.Import:output_type -> factcheck.v1.ImportResponse
-	13, // 19: factcheck.v1.BulkService.Export:output_type -> factcheck.v1.ExportResponse
-	18, // [18:20] is the sub-list for method output_type
-	16, // [16:18] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	10, // 8: factcheck.v1.ImportResponse.result:type_name -> factcheck.v1.ImportResult
+	11, // 9: factcheck.v1.ImportResponse.progress:type_name -> factcheck.v1.ImportProgress
+	12, // 10: factcheck.v1.ImportResponse.summary:type_name -> factcheck.v1.ImportSummary
+	9,  // 11: factcheck.v1.ImportResponse.results:type_name -> factcheck.v1.ImportResults
+	10, // 12: factcheck.v1.ImportResults.results:type_name -> factcheck.v1.ImportResult
+	18, // 13: factcheck.v1.ImportResult.status:type_name -> google.rpc.Status
+	3,  // 14: factcheck.v1.ImportResult.outcome:type_name -> factcheck.v1.ImportResult.Outcome
+	1,  // 15: factcheck.v1.ExportRequest.format:type_name -> factcheck.v1.Format
+	6,  // 16: factcheck.v1.ExportResponse.record:type_name -> factcheck.v1.ImportRecord
+	19, // 17: factcheck.v1.ExportResponse.document:type_name -> google.protobuf.Struct
+	4,  // 18: factcheck.v1.BulkService.Import:input_type -> factcheck.v1.ImportRequest
+	13, // 19: factcheck.v1.BulkService.Export:input_type -> factcheck.v1.ExportRequest
+	8,  // 20: factcheck.v1.BulkService.Import:output_type -> factcheck.v1.ImportResponse
+	14, // 21: factcheck.v1.BulkService.Export:output_type -> factcheck.v1.ExportResponse
+	20, // [20:22] is the sub-list for method output_type
+	18, // [18:20] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_factcheck_v1_bulk_proto_init() }
@@ -1229,8 +1312,9 @@ func file_factcheck_v1_bulk_proto_init() {
 		(*ImportResponse_Result)(nil),
 		(*ImportResponse_Progress)(nil),
 		(*ImportResponse_Summary)(nil),
+		(*ImportResponse_Results)(nil),
 	}
-	file_factcheck_v1_bulk_proto_msgTypes[9].OneofWrappers = []any{
+	file_factcheck_v1_bulk_proto_msgTypes[10].OneofWrappers = []any{
 		(*ExportResponse_Record)(nil),
 		(*ExportResponse_Document)(nil),
 	}
@@ -1240,7 +1324,7 @@ func file_factcheck_v1_bulk_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_factcheck_v1_bulk_proto_rawDesc), len(file_factcheck_v1_bulk_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

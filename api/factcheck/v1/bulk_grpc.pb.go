@@ -32,7 +32,9 @@ const (
 // in factcheck's own JSONL and in the field's interchange standards.
 type BulkServiceClient interface {
 	// Import reads ImportRequests and answers one ImportResult per record (in
-	// record order), ImportProgress now and then, and one ImportSummary last.
+	// record order; one message each, or a chunk's together with
+	// ImportOptions.batch_results), ImportProgress now and then, and one
+	// ImportSummary last.
 	// Records may mix articles, sources and annotations; a record may refer to
 	// resources created earlier in the same stream.
 	//
@@ -104,7 +106,9 @@ type BulkService_ExportClient = grpc.ServerStreamingClient[ExportResponse]
 // in factcheck's own JSONL and in the field's interchange standards.
 type BulkServiceServer interface {
 	// Import reads ImportRequests and answers one ImportResult per record (in
-	// record order), ImportProgress now and then, and one ImportSummary last.
+	// record order; one message each, or a chunk's together with
+	// ImportOptions.batch_results), ImportProgress now and then, and one
+	// ImportSummary last.
 	// Records may mix articles, sources and annotations; a record may refer to
 	// resources created earlier in the same stream.
 	//
