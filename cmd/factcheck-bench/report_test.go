@@ -139,3 +139,43 @@ func TestReportClientCPU(t *testing.T) {
 		})
 	}
 }
+
+// TestReportImportGoal: the import goal is judged against raw puts of the
+// same bytes the import wrote; a results file from before that baseline
+// was measured is judged against the input records'.
+func TestReportImportGoal(t *testing.T) {
+	line := func(rep int, ratio, ratioAll float64) string {
+		all := ""
+		if ratioAll >= 0 {
+			all = fmt.Sprintf(`,"ratio-all":%g,"rawall-records/s":%g`, ratioAll, 40000/ratioAll)
+		}
+		return fmt.Sprintf(`{"section":"import","tool":"gotest","mode":"import","variant":"","c":0,"conns":0,"size":100000,"rep":%d,"data":{"ratio":%g,"raw-records/s":%g,"records/chunk":1000,"records/s":40000%s}}`,
+			rep, ratio, 40000/ratio, all)
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"same bytes, met", []string{line(1, 0.07, 0.45), line(2, 0.08, 0.52), line(3, 0.09, 0.6)},
+			"Goal import ≥ 0.5× raw chunked puts of the same bytes: 0.52× (met). Against puts of the input records alone, which leave out the indexes, history and logs every import must write, 0.08×."},
+		{"same bytes, not met", []string{line(1, 0.07, 0.45), line(2, 0.08, 0.49), line(3, 0.09, 0.6)},
+			"Goal import ≥ 0.5× raw chunked puts of the same bytes: 0.49× (**not met**)."},
+		{"older file", []string{line(1, 0.07, -1), line(2, 0.08, -1), line(3, 0.09, -1)},
+			"Goal import ≥ 0.5× raw chunked puts of the encoded records: 0.08× (**not met**).\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := filepath.Join(t.TempDir(), "results.jsonl")
+			if err := os.WriteFile(in, []byte(strings.Join(tc.lines, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := run(context.Background(), []string{"report", "--in", in}, &out, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("report lacks %q:\n%s", tc.want, out.String())
+			}
+		})
+	}
+}
