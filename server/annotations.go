@@ -41,7 +41,7 @@ func (s *annotationService) CreateAnnotation(ctx context.Context, req *factcheck
 	a.ID = req.GetAnnotationId()
 	out, err := s.st.CreateAnnotation(ctx, a)
 	if err != nil {
-		return nil, inField("annotation", err)
+		return nil, inField("annotation", hideHolder(ctx, s.st, callerFrom(ctx), err))
 	}
 	return &factcheckv1.CreateAnnotationResponse{Annotation: annotationToProto(out)}, nil
 }
@@ -223,7 +223,7 @@ func (s *annotationService) BatchCreateAnnotations(ctx context.Context, req *fac
 	}
 	out, err := s.st.CreateAnnotations(ctx, anns)
 	if err != nil {
-		return nil, batchItemError(err)
+		return nil, batchItemError(hideHolder(ctx, s.st, c, err))
 	}
 	resp := &factcheckv1.BatchCreateAnnotationsResponse{Annotations: make([]*factcheckv1.Annotation, len(out))}
 	for i, a := range out {
@@ -368,7 +368,7 @@ func (s *annotationService) RollbackAnnotation(ctx context.Context, req *factche
 	}
 	a, err := s.st.RollbackAnnotation(withNote(ctx, note), articleID, id, n, etag)
 	if err != nil {
-		return nil, err
+		return nil, hideHolder(ctx, s.st, c, err)
 	}
 	return &factcheckv1.RollbackAnnotationResponse{Annotation: annotationToProto(a)}, nil
 }

@@ -17,7 +17,9 @@ import (
 //
 // An annotation a caller cannot see does not exist for it: Get, the
 // revision methods and every write answer NOT_FOUND exactly as for a missing
-// one, so that probing names reveals no draft.
+// one, so that probing names reveals no draft. Its unique values (name,
+// external_id, the request_id that imported it) stay taken, but a refusal
+// of one does not name it (hideHolder, refuseHidden).
 
 // visibleTo reports whether c may see a.
 func visibleTo(c *caller, a *store.Annotation) bool {
@@ -133,4 +135,61 @@ func hideRevisionRange(c *caller, err error, name string) error {
 		return err
 	}
 	return store.NotFound("REVISION_NOT_FOUND", name)
+}
+
+// visibleName reports whether c may see the annotation called name, and
+// returns it when c may. Names of articles and sources, which everybody
+// sees, report true; so does every name for a caller who sees all
+// annotations, without a read. An annotation that cannot be read (deleted
+// meanwhile, say) counts as unseen.
+func visibleName(ctx context.Context, st store.Store, c *caller, name string) (*store.Annotation, bool) {
+	if c.has(PermAnnotationsReadDrafts) {
+		return nil, true
+	}
+	articleID, id, ok := parseChildName(name, "articles", "annotations")
+	if !ok {
+		return nil, true
+	}
+	a, err := st.GetAnnotation(ctx, articleID, id)
+	if err != nil {
+		return nil, false
+	}
+	return a, visibleTo(c, a)
+}
+
+// hideHolder keeps a refusal of a unique value (ALREADY_EXISTS, which names
+// the annotation holding the value) from telling c the name of an
+// annotation c may not see: the value is still taken, but whose it is does
+// not show. Without this, choosing another reviewer's external_id would
+// reveal the name of that reviewer's draft.
+func hideHolder(ctx context.Context, st store.Store, c *caller, err error) error {
+	var se *store.Error
+	if err == nil || !errors.As(err, &se) || se.Kind != store.ErrAlreadyExists || se.Resource == "" {
+		return err
+	}
+	if _, ok := visibleName(ctx, st, c, se.Resource); ok {
+		return err
+	}
+	hidden := takenByHidden(se.Reason)
+	var ie *store.ItemError
+	if errors.As(err, &ie) {
+		return &store.ItemError{Collection: ie.Collection, Index: ie.Index, Err: hidden}
+	}
+	return hidden
+}
+
+// takenByHidden is the refusal of a value held by an annotation the caller
+// may not see, without its name.
+func takenByHidden(reason string) *store.Error {
+	what := "the value"
+	switch reason {
+	case "EXTERNAL_ID_ALREADY_EXISTS":
+		what = "the external_id"
+	case "ANNOTATION_ALREADY_EXISTS":
+		what = "the annotation's ID"
+	case "REQUEST_ID_ALREADY_USED":
+		what = "the request_id"
+	}
+	return &store.Error{Kind: store.ErrAlreadyExists, Reason: reason,
+		Message: what + " is taken by an annotation you cannot see: choose another"}
 }

@@ -354,3 +354,99 @@ func TestVisibilityRevisions(t *testing.T) {
 	_, err = v.as["alice"].annotations.ListAnnotationRevisions(ctx, &factcheckv1.ListAnnotationRevisionsRequest{Parent: name, PageSize: 1, PageToken: resp.GetNextPageToken()})
 	checkErr(t, err, wantErr{code: codes.InvalidArgument, reason: "PAGE_TOKEN_MISMATCH", fields: []string{"page_token"}})
 }
+
+// TestUniqueValuesNameNoHiddenAnnotation: a unique value (external_id, an
+// annotation's ID, an import's request_id) held by an annotation the caller
+// may not see is still refused, but the refusal does not name that
+// annotation, and an import does not report it as existing.
+func TestUniqueValuesNameNoHiddenAnnotation(t *testing.T) {
+	n := newNewsroom(t)
+	ctx := ctxT(t)
+	draftRec := func(ext string) *factcheckv1.ImportRecord {
+		r := annImport("articles/shafaq-talks", wapoQuote)
+		a := r.GetAnnotation().GetAnnotation()
+		a.State, a.ExternalId = factcheckv1.Annotation_STATE_UNSPECIFIED, ext
+		return r
+	}
+	// alice's draft, created by import under a request_id.
+	first := draftRec("ext-alice")
+	first.RequestId = "req-alice"
+	run := n.as["alice"].mustImport(t, nil, []*factcheckv1.ImportRecord{first})
+	hidden := run.results[0].GetName()
+	if run.results[0].GetOutcome() != factcheckv1.ImportResult_OUTCOME_CREATED {
+		t.Fatalf("alice's import: %v", run.results[0])
+	}
+	_, hiddenID, _ := strings.Cut(hidden, "/annotations/")
+	noName := func(t *testing.T, err error, reason string) {
+		t.Helper()
+		checkErr(t, err, wantErr{code: codes.AlreadyExists, reason: reason, says: []string{"an annotation you cannot see"}})
+		if strings.Contains(statusJSON(t, err, hidden), "NAME") {
+			t.Errorf("the refusal names %s: %s", hidden, statusJSON(t, err, hidden))
+		}
+	}
+
+	t.Run("CreateAnnotation", func(t *testing.T) {
+		_, err := n.as["bob"].annotations.CreateAnnotation(ctx, &factcheckv1.CreateAnnotationRequest{
+			Parent: "articles/shafaq-talks", Annotation: draftRec("ext-alice").GetAnnotation().GetAnnotation()})
+		noName(t, err, "EXTERNAL_ID_ALREADY_EXISTS")
+		_, err = n.as["bob"].annotations.CreateAnnotation(ctx, &factcheckv1.CreateAnnotationRequest{
+			Parent: "articles/shafaq-talks", AnnotationId: hiddenID, Annotation: draftRec("").GetAnnotation().GetAnnotation()})
+		noName(t, err, "ANNOTATION_ALREADY_EXISTS")
+	})
+	t.Run("BatchCreateAnnotations", func(t *testing.T) {
+		_, err := n.as["bob"].annotations.BatchCreateAnnotations(ctx, &factcheckv1.BatchCreateAnnotationsRequest{
+			Parent: "articles/shafaq-talks", Requests: []*factcheckv1.CreateAnnotationRequest{
+				{Annotation: draftRec("ext-bob-1").GetAnnotation().GetAnnotation()},
+				{Annotation: draftRec("ext-alice").GetAnnotation().GetAnnotation()},
+			}})
+		noName(t, err, "EXTERNAL_ID_ALREADY_EXISTS")
+	})
+	t.Run("UpdateAnnotation", func(t *testing.T) {
+		own, err := n.as["bob"].annotations.CreateAnnotation(ctx, &factcheckv1.CreateAnnotationRequest{
+			Parent: "articles/shafaq-talks", Annotation: draftRec("ext-bob-2").GetAnnotation().GetAnnotation()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = n.as["bob"].annotations.UpdateAnnotation(ctx, &factcheckv1.UpdateAnnotationRequest{
+			Annotation: &factcheckv1.Annotation{Name: own.GetAnnotation().GetName(), ExternalId: "ext-alice"},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"external_id"}}})
+		noName(t, err, "EXTERNAL_ID_ALREADY_EXISTS")
+	})
+	t.Run("Import", func(t *testing.T) {
+		byName := draftRec("")
+		byName.GetAnnotation().GetAnnotation().Name = hidden
+		byRequest := draftRec("")
+		byRequest.RequestId = "req-alice"
+		for _, mode := range []factcheckv1.ImportOptions_Mode{factcheckv1.ImportOptions_MODE_PARTIAL, factcheckv1.ImportOptions_MODE_ATOMIC} {
+			run := n.as["bob"].mustImport(t, &factcheckv1.ImportOptions{Mode: mode},
+				[]*factcheckv1.ImportRecord{draftRec("ext-alice"), byName, byRequest})
+			for i, reason := range []string{"EXTERNAL_ID_ALREADY_EXISTS", "ANNOTATION_ALREADY_EXISTS", "REQUEST_ID_ALREADY_USED"} {
+				r := run.results[i]
+				if r.GetOutcome() != factcheckv1.ImportResult_OUTCOME_FAILED || r.GetName() != "" {
+					t.Errorf("%v record %d: %v, want failed without a name", mode, i, r)
+					continue
+				}
+				noName(t, resultStatus(r), reason)
+			}
+		}
+	})
+	t.Run("those who see it", func(t *testing.T) {
+		for _, who := range []string{"alice", "erin"} {
+			run := n.as[who].mustImport(t, nil, []*factcheckv1.ImportRecord{draftRec("ext-alice")})
+			if r := run.results[0]; r.GetOutcome() != factcheckv1.ImportResult_OUTCOME_EXISTING || r.GetName() != hidden {
+				t.Errorf("%s: %v, want %s existing", who, r, hidden)
+			}
+		}
+		_, err := n.as["erin"].annotations.CreateAnnotation(ctx, &factcheckv1.CreateAnnotationRequest{
+			Parent: "articles/shafaq-talks", Annotation: draftRec("ext-alice").GetAnnotation().GetAnnotation()})
+		checkErr(t, err, wantErr{code: codes.AlreadyExists, reason: "EXTERNAL_ID_ALREADY_EXISTS", says: []string{hidden}})
+		// In review, the annotation is the whole newsroom's to see.
+		if _, err := n.as["alice"].annotations.SubmitAnnotation(ctx, &factcheckv1.SubmitAnnotationRequest{Name: hidden}); err != nil {
+			t.Fatal(err)
+		}
+		run := n.as["bob"].mustImport(t, nil, []*factcheckv1.ImportRecord{draftRec("ext-alice")})
+		if r := run.results[0]; r.GetOutcome() != factcheckv1.ImportResult_OUTCOME_EXISTING || r.GetName() != hidden {
+			t.Errorf("bob, once it is in review: %v, want %s existing", r, hidden)
+		}
+	})
+}

@@ -126,7 +126,7 @@ func (s *annotationService) update(ctx context.Context, c *caller, articleID, id
 			return nil, err
 		}
 	}
-	return s.st.UpdateAnnotation(ctx, articleID, id, "", func(a *store.Annotation) error {
+	a, err := s.st.UpdateAnnotation(ctx, articleID, id, "", func(a *store.Annotation) error {
 		if !visibleTo(c, a) {
 			return notFound(articleID, id)
 		}
@@ -135,6 +135,7 @@ func (s *annotationService) update(ctx context.Context, c *caller, articleID, id
 		}
 		return fn(a)
 	})
+	return a, hideHolder(ctx, s.st, c, err)
 }
 
 // mayEdit is the edit rule of UpdateAnnotation, DeleteAnnotation and

@@ -57,6 +57,13 @@ type ImportOptions struct {
 	// written. Generated IDs in the reported names are the ones this run
 	// drew; a real run draws others.
 	DryRun bool
+	// CheckExisting, when set, is asked about every annotation record that
+	// matches an annotation already stored (by name, external_id or
+	// request_id), with that annotation as stored. A *Error it returns
+	// fails the record (OutcomeFailed, and AllOrNothing rolls the call
+	// back) instead of reporting it as existing: so a server can refuse to
+	// confirm, or name, an annotation its caller may not see.
+	CheckExisting func(rec *ImportRecord, existing *Annotation) error
 }
 
 // Outcome says what Store.Import did with one record.

@@ -33,7 +33,8 @@ func (s *Store) Import(ctx context.Context, recs []store.ImportRecord, opts stor
 	defer func() { _ = tx.Rollback() }()
 
 	im := &importer{s: s, tx: tx, w: store.WriteInfoFrom(ctx), articles: map[string]*recordpb.Article{},
-		articleKeys: map[string][]byte{}, sourceIDs: map[string]string{}, sources: map[string]citedSource{}}
+		articleKeys: map[string][]byte{}, sourceIDs: map[string]string{}, sources: map[string]citedSource{},
+		checkExisting: opts.CheckExisting}
 	results := make([]store.ImportResult, len(recs))
 	failed := false
 	for i := range recs {
@@ -95,23 +96,28 @@ type importer struct {
 	sources   map[string]citedSource
 	// Only what exists is cached: a later record may create the rest, and
 	// nothing an import does deletes or renames.
+
+	// checkExisting is the call's ImportOptions.CheckExisting.
+	checkExisting func(*store.ImportRecord, *store.Annotation) error
 }
 
 // apply imports one record. A *store.Error comes back as an OutcomeFailed
 // result; any other error ends the call.
 func (im *importer) apply(rec *store.ImportRecord) (store.ImportResult, error) {
 	reqIDs := im.tx.Bucket(bucketImportRequestIDs)
+	var (
+		name      string
+		outcome   store.Outcome
+		err       error
+		byRequest bool
+	)
 	if rec.RequestID != "" {
-		if name := reqIDs.Get(bounded(rec.RequestID)); name != nil {
-			return store.ImportResult{Outcome: store.OutcomeExisting, Name: string(name)}, nil
+		if done := reqIDs.Get(bounded(rec.RequestID)); done != nil {
+			name, outcome, byRequest = string(done), store.OutcomeExisting, true
 		}
 	}
-	var (
-		name    string
-		outcome store.Outcome
-		err     error
-	)
 	switch {
+	case byRequest:
 	case rec.Article != nil && rec.Source == nil && rec.Annotation == nil:
 		name, outcome, err = im.article(rec.Article)
 	case rec.Source != nil && rec.Article == nil && rec.Annotation == nil:
@@ -122,6 +128,9 @@ func (im *importer) apply(rec *store.ImportRecord) (store.ImportResult, error) {
 		err = &store.Error{Kind: store.ErrInvalidArgument, Reason: "INVALID_RECORD",
 			Message: "an import record must hold exactly one article, source or annotation"}
 	}
+	if err == nil && outcome == store.OutcomeExisting && im.checkExisting != nil {
+		err = im.askExisting(rec, name)
+	}
 	if err != nil {
 		var se *store.Error
 		if errors.As(err, &se) {
@@ -129,12 +138,31 @@ func (im *importer) apply(rec *store.ImportRecord) (store.ImportResult, error) {
 		}
 		return store.ImportResult{}, err
 	}
-	if rec.RequestID != "" {
+	if rec.RequestID != "" && !byRequest {
 		if err := reqIDs.Put(bounded(rec.RequestID), []byte(name)); err != nil {
 			return store.ImportResult{}, err
 		}
 	}
 	return store.ImportResult{Outcome: outcome, Name: name}, nil
+}
+
+// askExisting asks the call's CheckExisting about the annotation called
+// name, when name is an annotation's that is still stored.
+func (im *importer) askExisting(rec *store.ImportRecord, name string) error {
+	rest, isArticles := strings.CutPrefix(name, "articles/")
+	articleID, id, isAnnotation := strings.Cut(rest, "/annotations/")
+	if !isArticles || !isAnnotation {
+		return nil // an article or a source: everybody sees those
+	}
+	_, _, r, err := getAnnotation(im.tx, articleID, id)
+	var se *store.Error
+	if errors.As(err, &se) && se.Kind == store.ErrNotFound {
+		return nil // a request_id's annotation purged since: nothing to hide
+	}
+	if err != nil {
+		return err
+	}
+	return im.checkExisting(rec, annotationFromRecord(r))
 }
 
 func (im *importer) article(in *store.Article) (string, store.Outcome, error) {

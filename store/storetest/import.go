@@ -387,10 +387,6 @@ func testImportLookupsInOneCall(t *testing.T, s store.Store) {
 	h := harness{t, s}
 	gone := h.createSource(&store.Source{ID: "gone", URL: "https://evidence.example/gone"})
 	check(t, s.DeleteSource(ctx, gone.ID, ""))
-	withExt := func(r store.ImportRecord, ext string) store.ImportRecord {
-		r.Annotation.Annotation.ExternalID = ext
-		return r
-	}
 	res := h.imp(store.ImportOptions{},
 		articleRec("art-1", "https://news.example/1", claimText),
 		annRec("art-1", "", "Claim 01", "late"),
@@ -403,8 +399,8 @@ func testImportLookupsInOneCall(t *testing.T, s store.Store) {
 		annRec("art-1", "", "Claim 04", "gone"),
 		annRec("art-1", "", "Claim 04", "https://evidence.example/gone"),
 		annRec("art-1", "", "Claim 04", "late", "gone"),
-		withExt(annRec("art-1", "", "Claim 05"), "ext-1"),
-		withExt(annRec("art-1", "", "Claim 06"), "ext-1"),
+		withExternalID(annRec("art-1", "", "Claim 05"), "ext-1"),
+		withExternalID(annRec("art-1", "", "Claim 06"), "ext-1"),
 		annRec("art-1", "ann-7", "Claim 07"),
 		annRec("art-1", "ann-7", "Claim 08"),
 	)
@@ -447,6 +443,68 @@ func testImportLookupsInOneCall(t *testing.T, s store.Store) {
 	if len(cited) != 2 {
 		t.Errorf("%d annotations cite sources/late, want 2", len(cited))
 	}
+}
+
+// testImportCheckExisting: CheckExisting is asked about every annotation
+// record that matches a stored annotation, by external_id, name or
+// request_id, with that annotation; a refusal fails the record, rolls an
+// AllOrNothing call back, and leaves the record's request_id unused.
+func testImportCheckExisting(t *testing.T, s store.Store) {
+	h := harness{t, s}
+	art := h.claimArticle("art-1")
+	held := h.createAnnotation(&store.Annotation{ArticleID: art.ID, ID: "ann-1", Anchor: store.Anchor{Exact: "Claim 01"}, Claim: store.Claim{Text: "c"}, ExternalID: "ext-1"})
+	byRequest := annRec("art-1", "", "Claim 02")
+	byRequest.RequestID = "req-1"
+	res := h.imp(store.ImportOptions{}, byRequest)
+	diffOutcomes(t, "setup", res, "OUTCOME_CREATED "+res[0].Name)
+	fromRequest := res[0].Name
+
+	var asked []string
+	refuse := func(rec *store.ImportRecord, existing *store.Annotation) error {
+		asked = append(asked, existing.Name())
+		return &store.Error{Kind: store.ErrAlreadyExists, Reason: "HIDDEN", Message: "not yours"}
+	}
+	byExternal := withExternalID(annRec("art-1", "", "Claim 03"), "ext-1")
+	byExternal.RequestID = "req-2"
+	again := annRec("art-1", "", "Claim 04")
+	again.RequestID = "req-1"
+	res = h.imp(store.ImportOptions{CheckExisting: refuse},
+		byExternal,
+		annRec("art-1", "ann-1", "Claim 05"),
+		again,
+		articleRec("", art.URL, "other text"),
+		annRec("art-1", "", "Claim 06"),
+	)
+	diffOutcomes(t, "refused", res,
+		"OUTCOME_FAILED HIDDEN",
+		"OUTCOME_FAILED HIDDEN",
+		"OUTCOME_FAILED HIDDEN",
+		"OUTCOME_EXISTING articles/art-1",
+		"OUTCOME_CREATED "+res[4].Name,
+	)
+	if d := diff([]string{held.Name(), held.Name(), fromRequest}, asked); d != "" {
+		t.Errorf("CheckExisting asked about (-want +got):\n%s", d)
+	}
+
+	// All or nothing: a refusal is a failure like any other.
+	res = h.imp(store.ImportOptions{AllOrNothing: true, CheckExisting: refuse}, annRec("art-1", "", "Claim 07"), withExternalID(annRec("art-1", "", "Claim 08"), "ext-1"))
+	diffOutcomes(t, "all or nothing", res, "OUTCOME_ROLLED_BACK", "OUTCOME_FAILED HIDDEN")
+
+	// The refused record's request_id stayed free; a check that lets
+	// everything through leaves existing records existing.
+	fresh := annRec("art-1", "", "Claim 09")
+	fresh.RequestID = "req-2"
+	pass := func(*store.ImportRecord, *store.Annotation) error { return nil }
+	res = h.imp(store.ImportOptions{CheckExisting: pass}, fresh, withExternalID(annRec("art-1", "", "Claim 10"), "ext-1"))
+	diffOutcomes(t, "let through", res, "OUTCOME_CREATED "+res[0].Name, "OUTCOME_EXISTING "+held.Name())
+	if got := h.count(); got != [3]int{1, 0, 4} {
+		t.Errorf("store holds %v articles, sources, annotations; want [1 0 4]", got)
+	}
+}
+
+func withExternalID(r store.ImportRecord, ext string) store.ImportRecord {
+	r.Annotation.Annotation.ExternalID = ext
+	return r
 }
 
 func testImportParentMismatch(t *testing.T, s store.Store) {

@@ -104,6 +104,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ImportRequestIDs", testImportRequestIDs},
 		{"ImportExisting", testImportExisting},
 		{"ImportLookupsInOneCall", testImportLookupsInOneCall},
+		{"ImportCheckExisting", testImportCheckExisting},
 		{"ImportParentMismatch", testImportParentMismatch},
 		{"ImportPositionUnits", testImportPositionUnits},
 		{"ImportCanceled", testImportCanceled},

@@ -521,7 +521,10 @@ type AnnotationImport struct {
 	// and must be under parent. Each citation's source may be a source name
 	// (`sources/{source}`) or the source's url. An annotation whose
 	// external_id exists already, or whose name the parent already holds, is
-	// reported, not created again.
+	// reported, not created again; but an annotation the caller may not see
+	// (another reviewer's draft) is never reported: the record fails with
+	// ALREADY_EXISTS (EXTERNAL_ID_ALREADY_EXISTS, ANNOTATION_ALREADY_EXISTS or,
+	// for its request_id, REQUEST_ID_ALREADY_USED), without the name.
 	Annotation *Annotation `protobuf:"bytes,2,opt,name=annotation,proto3" json:"annotation,omitempty"`
 	// Optional. The unit of anchor.position: code points unless said otherwise
 	// (Hypothesis and browsers count UTF-16 code units). The server converts
