@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,14 +145,7 @@ func TestReport(t *testing.T) {
 		`{"section":"crash","tool":"test","mode":"crash","c":0,"conns":0,"size":0,"rep":1,"data":{"rounds":20,"passed":true,"seconds":40}}`,
 		`{"section":"etcd","tool":"go","mode":"get","variant":"v3.6.16","c":16,"conns":4,"size":10000,"rep":1,"data":` + load(11000) + `}`,
 	}
-	in := filepath.Join(t.TempDir(), "results.jsonl")
-	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"report", "--in", in}, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	out := renderReport(t, lines)
 	for _, want := range []string{
 		"### Unary reads on 100,000 annotations", "| GetAnnotation | 16 | 4 | 15,000 |", "0.75×", "(Go load generator): c=16: 0.75× (met)",
 		"| Health/Check (no-op baseline) | 16 | 4 | 5,000 |", "| 0 | 1 |",
@@ -161,8 +153,8 @@ func TestReport(t *testing.T) {
 		"### Durable writes", "0.20×", "### Import", "**not met**", "### Soak", "| pass |", "### Crash safety", "### Generated databases",
 		"### Peer: a single-node etcd", "| 1.36× |",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -118,22 +118,15 @@ func TestReportClientCPU(t *testing.T) {
 			for _, r := range tc.runs {
 				lines = append(lines, r.line())
 			}
-			in := filepath.Join(t.TempDir(), "results.jsonl")
-			if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := run(context.Background(), []string{"report", "--in", in}, &out, io.Discard); err != nil {
-				t.Fatal(err)
-			}
+			out := renderReport(t, lines)
 			for _, want := range tc.want {
-				if !strings.Contains(out.String(), want) {
-					t.Errorf("report lacks %q:\n%s", want, out.String())
+				if !strings.Contains(out, want) {
+					t.Errorf("report lacks %q:\n%s", want, out)
 				}
 			}
 			for _, bad := range tc.notWant {
-				if strings.Contains(out.String(), bad) {
-					t.Errorf("report has %q:\n%s", bad, out.String())
+				if strings.Contains(out, bad) {
+					t.Errorf("report has %q:\n%s", bad, out)
 				}
 			}
 		})
@@ -165,17 +158,23 @@ func TestReportImportGoal(t *testing.T) {
 			"Goal import ≥ 0.5× raw chunked puts of the encoded records: 0.08× (**not met**).\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := filepath.Join(t.TempDir(), "results.jsonl")
-			if err := os.WriteFile(in, []byte(strings.Join(tc.lines, "\n")+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := run(context.Background(), []string{"report", "--in", in}, &out, io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(out.String(), tc.want) {
-				t.Errorf("report lacks %q:\n%s", tc.want, out.String())
+			if out := renderReport(t, tc.lines); !strings.Contains(out, tc.want) {
+				t.Errorf("report lacks %q:\n%s", tc.want, out)
 			}
 		})
 	}
+}
+
+// renderReport runs `factcheck-bench report` on the given results lines.
+func renderReport(t *testing.T, lines []string) string {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "results.jsonl")
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"report", "--in", in}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }
