@@ -136,7 +136,9 @@ func New(st store.Store, cfg Config) *grpc.Server {
 		// handler, interceptors and bbolt again on every call
 		// (runtime.morestack), which cost GetAnnotation 6-8% of its
 		// calls/s at c=16 (factcheck-bench load, interleaved A/B). Calls
-		// beyond the pool still get their own goroutine.
+		// beyond the pool still get their own goroutine. The option is
+		// experimental in grpc-go: should it go, only this speed-up goes
+		// with it.
 		grpc.NumStreamWorkers(64),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
