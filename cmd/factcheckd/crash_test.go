@@ -297,7 +297,8 @@ type pendingImport struct {
 // those articles citing those sources, as a file from another system would
 // hold them) through BulkService.Import in MODE_PARTIAL until the stream
 // breaks, and acknowledges each record when its result says CREATED: the
-// server answers a chunk only after it committed.
+// server answers a chunk only after it committed. Odd rounds ask for the
+// results batched, as the CLI does, even rounds one message each.
 func (l *ledger) importStream(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand, round int, ack func()) error {
 	stream, err := factcheckv1.NewBulkServiceClient(conn).Import(ctx)
 	if err != nil {
@@ -307,6 +308,29 @@ func (l *ledger) importStream(ctx context.Context, conn *grpc.ClientConn, r *ran
 		mu      sync.Mutex
 		pending = map[int64]pendingImport{}
 	)
+	take := func(res *factcheckv1.ImportResult) error {
+		mu.Lock()
+		p, ok := pending[res.GetIndex()]
+		delete(pending, res.GetIndex())
+		mu.Unlock()
+		if !ok {
+			return fmt.Errorf("result for record %d, which was not sent", res.GetIndex())
+		}
+		if res.GetOutcome() != factcheckv1.ImportResult_OUTCOME_CREATED {
+			return fmt.Errorf("record %d (%s): %v: %v", res.GetIndex(), p.keys[0], res.GetOutcome(), res.GetStatus())
+		}
+		name := res.GetName()
+		l.acked(append(p.keys, name), p.digest, func() {
+			switch p.kind {
+			case "article":
+				l.articles = append(l.articles, name)
+			case "source":
+				l.sources = append(l.sources, name)
+			}
+		})
+		ack()
+		return nil
+	}
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
@@ -315,32 +339,16 @@ func (l *ledger) importStream(ctx context.Context, conn *grpc.ClientConn, r *ran
 				recvErr <- err
 				return
 			}
-			res := resp.GetResult()
-			if res == nil {
-				continue
+			results := resp.GetResults().GetResults()
+			if res := resp.GetResult(); res != nil {
+				results = append(results, res)
 			}
-			mu.Lock()
-			p, ok := pending[res.GetIndex()]
-			delete(pending, res.GetIndex())
-			mu.Unlock()
-			if !ok {
-				recvErr <- fmt.Errorf("result for record %d, which was not sent", res.GetIndex())
-				return
-			}
-			if res.GetOutcome() != factcheckv1.ImportResult_OUTCOME_CREATED {
-				recvErr <- fmt.Errorf("record %d (%s): %v: %v", res.GetIndex(), p.keys[0], res.GetOutcome(), res.GetStatus())
-				return
-			}
-			name := res.GetName()
-			l.acked(append(p.keys, name), p.digest, func() {
-				switch p.kind {
-				case "article":
-					l.articles = append(l.articles, name)
-				case "source":
-					l.sources = append(l.sources, name)
+			for _, res := range results {
+				if err := take(res); err != nil {
+					recvErr <- err
+					return
 				}
-			})
-			ack()
+			}
 		}
 	}()
 
@@ -362,7 +370,7 @@ func (l *ledger) importStream(ctx context.Context, conn *grpc.ClientConn, r *ran
 			}
 			req := &factcheckv1.ImportRequest{Records: recs}
 			if first {
-				req.Options = &factcheckv1.ImportOptions{Mode: factcheckv1.ImportOptions_MODE_PARTIAL}
+				req.Options = &factcheckv1.ImportOptions{Mode: factcheckv1.ImportOptions_MODE_PARTIAL, BatchResults: round%2 == 1}
 				first = false
 			}
 			index += int64(len(recs))
