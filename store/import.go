@@ -62,7 +62,8 @@ type ImportOptions struct {
 	// request_id), with that annotation as stored. A *Error it returns
 	// fails the record (OutcomeFailed, and AllOrNothing rolls the call
 	// back) instead of reporting it as existing: so a server can refuse to
-	// confirm, or name, an annotation its caller may not see.
+	// confirm, or name, an annotation its caller may not see. It runs
+	// inside the import's write transaction: it must not call the store.
 	CheckExisting func(rec *ImportRecord, existing *Annotation) error
 }
 
