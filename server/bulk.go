@@ -481,28 +481,6 @@ func (run *importRun) result(p pending, results []store.ImportResult, j *int) *f
 	return out
 }
 
-// refuseHidden is the ImportOptions.CheckExisting of a caller who does not
-// see every annotation: a record matching an annotation c may not see fails
-// without its name, rather than report that annotation as existing, so
-// that guessing an external_id or request_id names nobody's draft.
-func refuseHidden(c *caller) func(*store.ImportRecord, *store.Annotation) error {
-	return func(rec *store.ImportRecord, a *store.Annotation) error {
-		if visibleTo(c, a) {
-			return nil
-		}
-		reason := "REQUEST_ID_ALREADY_USED"
-		if ai := rec.Annotation; ai != nil && ai.Annotation != nil {
-			switch in := ai.Annotation; {
-			case in.ExternalID != "" && in.ExternalID == a.ExternalID:
-				reason = "EXTERNAL_ID_ALREADY_EXISTS"
-			case in.ID != "" && in.ID == a.ID:
-				reason = "ANNOTATION_ALREADY_EXISTS"
-			}
-		}
-		return takenByHidden(reason)
-	}
-}
-
 // atomicImport reads the whole stream, then imports it in one transaction.
 func (run *importRun) atomicImport(batches <-chan batch) error {
 	var all []pending

@@ -18,5 +18,8 @@
 // and who sees drafts (visibility.go) are checked inside the store's write
 // transaction, on a copy read earlier whose etag the write then requires
 // (DeleteAnnotation, RollbackAnnotation), or folded into list filters:
-// never on a copy that may have changed since.
+// never on a copy that may have changed since. A refusal that would name
+// another annotation (a unique value it holds) names it only if a read made
+// after the refusal shows it to the caller (hideHolder); an import asks the
+// same inside its transaction (refuseHidden).
 package server

@@ -137,26 +137,6 @@ func hideRevisionRange(c *caller, err error, name string) error {
 	return store.NotFound("REVISION_NOT_FOUND", name)
 }
 
-// visibleName reports whether c may see the annotation called name, and
-// returns it when c may. Names of articles and sources, which everybody
-// sees, report true; so does every name for a caller who sees all
-// annotations, without a read. An annotation that cannot be read (deleted
-// meanwhile, say) counts as unseen.
-func visibleName(ctx context.Context, st store.Store, c *caller, name string) (*store.Annotation, bool) {
-	if c.has(PermAnnotationsReadDrafts) {
-		return nil, true
-	}
-	articleID, id, ok := parseChildName(name, "articles", "annotations")
-	if !ok {
-		return nil, true
-	}
-	a, err := st.GetAnnotation(ctx, articleID, id)
-	if err != nil {
-		return nil, false
-	}
-	return a, visibleTo(c, a)
-}
-
 // hideHolder keeps a refusal of a unique value (ALREADY_EXISTS, which names
 // the annotation holding the value) from telling c the name of an
 // annotation c may not see: the value is still taken, but whose it is does
@@ -167,7 +147,7 @@ func hideHolder(ctx context.Context, st store.Store, c *caller, err error) error
 	if err == nil || !errors.As(err, &se) || se.Kind != store.ErrAlreadyExists || se.Resource == "" {
 		return err
 	}
-	if _, ok := visibleName(ctx, st, c, se.Resource); ok {
+	if !hiddenFrom(ctx, st, c, se.Resource) {
 		return err
 	}
 	hidden := takenByHidden(se.Reason)
@@ -176,6 +156,44 @@ func hideHolder(ctx context.Context, st store.Store, c *caller, err error) error
 		return &store.ItemError{Collection: ie.Collection, Index: ie.Index, Err: hidden}
 	}
 	return hidden
+}
+
+// refuseHidden is the ImportOptions.CheckExisting of a caller who does not
+// see every annotation: a record matching an annotation c may not see fails
+// without its name, rather than report that annotation as existing, so
+// that guessing an external_id or request_id names nobody's draft.
+func refuseHidden(c *caller) func(*store.ImportRecord, *store.Annotation) error {
+	return func(rec *store.ImportRecord, a *store.Annotation) error {
+		if visibleTo(c, a) {
+			return nil
+		}
+		reason := "REQUEST_ID_ALREADY_USED"
+		if ai := rec.Annotation; ai != nil && ai.Annotation != nil {
+			switch in := ai.Annotation; {
+			case in.ExternalID != "" && in.ExternalID == a.ExternalID:
+				reason = "EXTERNAL_ID_ALREADY_EXISTS"
+			case in.ID != "" && in.ID == a.ID:
+				reason = "ANNOTATION_ALREADY_EXISTS"
+			}
+		}
+		return takenByHidden(reason)
+	}
+}
+
+// hiddenFrom reports whether name is an annotation's that c may not see.
+// Articles and sources everybody sees, and a caller who sees every
+// annotation needs no read; an annotation that cannot be read (deleted
+// meanwhile, say) counts as hidden.
+func hiddenFrom(ctx context.Context, st store.Store, c *caller, name string) bool {
+	if c.has(PermAnnotationsReadDrafts) {
+		return false
+	}
+	articleID, id, ok := parseChildName(name, "articles", "annotations")
+	if !ok {
+		return false
+	}
+	a, err := st.GetAnnotation(ctx, articleID, id)
+	return err != nil || !visibleTo(c, a)
 }
 
 // takenByHidden is the refusal of a value held by an annotation the caller

@@ -198,13 +198,7 @@ func resolveCitations(tx *bbolt.Tx, r *recordpb.Annotation, sources map[string]c
 	var vs []store.Violation
 	reason := "SOURCE_DELETED"
 	for i, c := range r.Citations {
-		src, ok := sources[c.SourceId]
-		if !ok {
-			src = lookupSource(tx, c.SourceId)
-			if sources != nil && src.key != 0 {
-				sources[c.SourceId] = src
-			}
-		}
+		src := cite(tx, sources, c.SourceId)
 		if src.key == 0 {
 			reason = "SOURCE_NOT_FOUND"
 			vs = append(vs, store.Violation{
@@ -239,12 +233,22 @@ type citedSource struct {
 	deleted bool
 }
 
-func lookupSource(tx *bbolt.Tx, id string) citedSource {
+// cite returns what a citation needs of the source with the given ID, from
+// sources when it is there; a source found in tx is added to sources (when
+// not nil).
+func cite(tx *bbolt.Tx, sources map[string]citedSource, id string) citedSource {
+	if src, ok := sources[id]; ok {
+		return src
+	}
 	key := tx.Bucket(bucketSourceIDs).Get([]byte(id))
 	if key == nil {
 		return citedSource{}
 	}
-	return citedSource{key: binary.BigEndian.Uint64(key), deleted: isDeleted(tx, bucketSourcesDeleted, key)}
+	src := citedSource{key: binary.BigEndian.Uint64(key), deleted: isDeleted(tx, bucketSourcesDeleted, key)}
+	if sources != nil {
+		sources[id] = src
+	}
+	return src
 }
 
 // GetAnnotation implements store.Store.

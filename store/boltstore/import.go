@@ -3,7 +3,6 @@ package boltstore
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -332,7 +331,7 @@ func (im *importer) citations(cs []store.Citation, urls []string) ([]store.Citat
 			out[i].SourceID = id
 			continue
 		}
-		if im.cited(out[i].SourceID).key == 0 {
+		if cite(im.tx, im.sources, out[i].SourceID).key == 0 {
 			vs = append(vs, store.Violation{Field: field(), Description: store.SourceName(out[i].SourceID) +
 				" does not exist: import the source before the annotations that cite it, or cite an existing one"})
 		}
@@ -363,19 +362,7 @@ func (im *importer) sourceIDByURL(url string) (string, error) {
 		return "", fmt.Errorf("source record %x: %w", key, err)
 	}
 	im.sourceIDs[url] = r.Id
-	im.sources[r.Id] = citedSource{key: binary.BigEndian.Uint64(key), deleted: isDeleted(im.tx, bucketSourcesDeleted, key)}
 	return r.Id, nil
-}
-
-// cited returns what citations need of the source with the given ID.
-func (im *importer) cited(id string) citedSource {
-	src, ok := im.sources[id]
-	if !ok {
-		if src = lookupSource(im.tx, id); src.key != 0 {
-			im.sources[id] = src
-		}
-	}
-	return src
 }
 
 // toCodePoints converts a span counted in unit to code points of text.

@@ -101,10 +101,8 @@ func annotationSize(r *recordpb.Annotation, l *labelEntries) (int, bool) {
 	n += sizeString(10, r.ExternalId) + sizeString(11, r.Author) +
 		sizeTimestamp(12, r.CreateTime) + sizeTimestamp(13, r.UpdateTime) +
 		sizeString(14, r.Etag) + sizeInt32(15, r.RevisionId) +
-		sizeTimestamp(16, r.DeleteTime) + sizeTimestamp(17, r.PurgeTime)
-	if r.DeletedWithArticle {
-		n += 2 + 1
-	}
+		sizeTimestamp(16, r.DeleteTime) + sizeTimestamp(17, r.PurgeTime) +
+		sizeBool(18, r.DeletedWithArticle)
 	return n, true
 }
 
@@ -157,11 +155,7 @@ func appendAnnotationFields(b []byte, r *recordpb.Annotation, l *labelEntries) [
 	b = appendInt32(b, 15, r.RevisionId)
 	b = appendTimestamp(b, 16, r.DeleteTime)
 	b = appendTimestamp(b, 17, r.PurgeTime)
-	if r.DeletedWithArticle {
-		b = appendTag(b, 18, protowire.VarintType)
-		b = append(b, 1)
-	}
-	return b
+	return appendBool(b, 18, r.DeletedWithArticle)
 }
 
 func anchorSize(a *recordpb.Anchor) int {
@@ -169,14 +163,11 @@ func anchorSize(a *recordpb.Anchor) int {
 		sizeInt64(4, a.Start) + sizeInt64(5, a.End) +
 		sizeInt32(6, a.ArticleRevision) + sizeInt32(7, a.Status) +
 		sizeInt64(8, a.Utf16Start) + sizeInt64(9, a.Utf16End) +
-		sizeInt64(10, a.Utf8Start) + sizeInt64(11, a.Utf8End)
-	if a.HasPrevious {
-		n += 1 + 1
-	}
-	n += sizeInt64(13, a.PreviousStart) + sizeInt64(14, a.PreviousEnd) +
+		sizeInt64(10, a.Utf8Start) + sizeInt64(11, a.Utf8End) +
+		sizeBool(12, a.HasPrevious) + sizeInt64(13, a.PreviousStart) + sizeInt64(14, a.PreviousEnd) +
 		sizeInt32(15, a.PreviousArticleRevision)
 	if scoreSet(a.Score) {
-		n += 2 + 8
+		n += tagSize(16) + 8
 	}
 	return n + sizeString(17, a.FoundText)
 }
@@ -193,10 +184,7 @@ func appendAnchor(b []byte, a *recordpb.Anchor) []byte {
 	b = appendInt64(b, 9, a.Utf16End)
 	b = appendInt64(b, 10, a.Utf8Start)
 	b = appendInt64(b, 11, a.Utf8End)
-	if a.HasPrevious {
-		b = appendTag(b, 12, protowire.VarintType)
-		b = append(b, 1)
-	}
+	b = appendBool(b, 12, a.HasPrevious)
 	b = appendInt64(b, 13, a.PreviousStart)
 	b = appendInt64(b, 14, a.PreviousEnd)
 	b = appendInt32(b, 15, a.PreviousArticleRevision)
@@ -333,6 +321,22 @@ func sizeInt32(num protowire.Number, v int32) int { return sizeInt64(num, int64(
 
 func appendInt32(b []byte, num protowire.Number, v int32) []byte {
 	return appendInt64(b, num, int64(v))
+}
+
+// sizeBool and appendBool write a true bool as the varint 1 and leave a
+// false one out, as proto3 does.
+func sizeBool(num protowire.Number, v bool) int {
+	if !v {
+		return 0
+	}
+	return tagSize(num) + 1
+}
+
+func appendBool(b []byte, num protowire.Number, v bool) []byte {
+	if !v {
+		return b
+	}
+	return append(appendTag(b, num, protowire.VarintType), 1)
 }
 
 func sizeInt64(num protowire.Number, v int64) int {
