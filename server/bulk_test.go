@@ -339,8 +339,10 @@ func TestImportBatchResults(t *testing.T) {
 			if d := cmp.Diff(one.results, got.results, protocmp.Transform()); d != "" {
 				t.Errorf("batched results differ from one per message (-one +batched):\n%s", d)
 			}
-			if !proto.Equal(one.summary, got.summary) || len(one.progress) != len(got.progress) {
-				t.Errorf("summary %v and %d progress messages, want %v and %d", got.summary, len(got.progress), one.summary, len(one.progress))
+			// How many chunks (and progress messages) there are depends on
+			// how the stream's messages arrive; the totals do not.
+			if last := func(r *importRun) *factcheckv1.ImportProgress { return r.progress[len(r.progress)-1] }; !proto.Equal(one.summary, got.summary) || !proto.Equal(last(one), last(got)) {
+				t.Errorf("summary %v and last progress %v, want %v and %v", got.summary, last(got), one.summary, last(one))
 			}
 		})
 	}
